@@ -1,0 +1,60 @@
+# reprisma: two commands on a fresh machine.
+#   make run    set up (virtualenv, pinned dependencies) and replay the shipped example snapshot, offline
+#   make test   set up and run the test suite (installs Debian's chromium for the report's browser test)
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SNAKEMAKE := $(BIN)/snakemake --profile workflow/profiles/default
+
+.PHONY: run test setup browser verify refresh example-snapshot lock clean help
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "reprisma: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+#   make run              replay the locked snapshot and render reports/ (offline)
+run: $(STAMP)
+	$(SNAKEMAKE)
+	@echo "reprisma: report at $(CURDIR)/reports/report.html"
+
+#   make verify           re-hash the snapshot, re-derive every count, diff against reports/counts.json
+verify: $(STAMP)
+	$(SNAKEMAKE) verify --forcerun verify
+
+#   make refresh          capture a new snapshot from PubMed and ClinicalTrials.gov (needs network;
+#                         set NCBI_EMAIL and, for 10 requests/s, NCBI_API_KEY), then render the report
+refresh: $(STAMP)
+	$(SNAKEMAKE) --config mode=live
+	@echo "reprisma: new capture locked in snapshots/; report at $(CURDIR)/reports/report.html"
+
+#   make example-snapshot rebuild the shipped example snapshot from real records via the emulators
+example-snapshot: $(STAMP)
+	$(BIN)/python scripts/build_example_snapshot.py
+
+#   make test             the whole test suite
+test: $(STAMP) browser
+	$(BIN)/python -m pytest -q
+
+#   make browser          install Debian's chromium for the report's browser test (as root), if missing
+browser:
+	@bash scripts/install_browser.sh
+
+#   make lock             re-pin the whole dependency tree from the current virtualenv
+lock: $(STAMP)
+	{ echo "# Full pinned dependency tree (pip freeze of a working environment, Python 3.11)."; \
+	  echo "# Regenerate with: make lock"; \
+	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
+
+clean:
+	rm -rf results .snakemake

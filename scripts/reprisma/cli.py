@@ -1,0 +1,144 @@
+"""Stage commands the Snakemake rules call: ``python -m reprisma.cli STAGE ...``.
+
+Each command reads the effective protocol (``--config-json``, the validated config Snakemake
+holds, so ``snakemake --config`` overrides reach every stage), does one stage and writes its
+outputs atomically. Errors print one line and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from reprisma.protocol import ProtocolError, validate_config
+from reprisma.snapshot import SnapshotError, atomic_write_text, dumps_json
+
+
+def _protocol(args):
+    return validate_config(json.loads(args.config_json), args.config_file)
+
+
+def _capture(args, protocol):
+    from reprisma.replay import open_capture
+
+    return open_capture(protocol, Path(args.snapshot_root))
+
+
+def _records_jsonl(records) -> str:
+    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records)
+
+
+def _read_jsonl(path) -> list[dict]:
+    from reprisma.records import read_records_jsonl
+
+    return list(read_records_jsonl(path))
+
+
+def cmd_capture(args):
+    from reprisma.search.capture import capture
+
+    protocol = _protocol(args)
+    capture(protocol, Path(args.snapshot_root), args.capture_id, kind=args.kind)
+    atomic_write_text(Path(args.out), dumps_json({"capture_id": args.capture_id, "kind": args.kind}))
+
+
+def cmd_records(args):
+    from reprisma.pipeline import derive_records
+
+    protocol = _protocol(args)
+    records = derive_records(_capture(args, protocol))
+    atomic_write_text(Path(args.out), _records_jsonl(records))
+    print(f"reprisma: {len(records)} records -> {args.out}", file=sys.stderr)
+
+
+def cmd_dedup(args):
+    from reprisma.pipeline import derive_clusters, tsv_text
+
+    protocol = _protocol(args)
+    rows = derive_clusters(_read_jsonl(args.records), protocol)
+    atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "cluster_id", "representative", "rule"]))
+    n = len({r["cluster_id"] for r in rows})
+    print(f"reprisma: {len(rows)} records in {n} clusters -> {args.out}", file=sys.stderr)
+
+
+def cmd_eligibility(args):
+    from reprisma.pipeline import derive_eligibility, read_tsv, tsv_text
+
+    protocol = _protocol(args)
+    rows = derive_eligibility(_read_jsonl(args.records), read_tsv(args.clusters), protocol)
+    atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "eligible", "rule", "detail"]))
+
+
+def cmd_counts(args):
+    from reprisma.pipeline import derive_counts, read_tsv
+
+    protocol = _protocol(args)
+    ledger = derive_counts(protocol, _capture(args, protocol), _read_jsonl(args.records),
+                           read_tsv(args.clusters), read_tsv(args.eligibility))
+    atomic_write_text(Path(args.out), dumps_json(ledger))
+
+
+def cmd_report(args):
+    from reprisma.report import build_report
+
+    protocol = _protocol(args)
+    capture = _capture(args, protocol)
+    counts = json.loads(Path(args.counts).read_text())
+    build_report(protocol, capture, counts, _read_jsonl(args.records), Path(args.outdir))
+    print(f"reprisma: report written to {Path(args.outdir) / 'report.html'}", file=sys.stderr)
+
+
+def cmd_verify(args):
+    from reprisma.verify import verify
+
+    protocol = _protocol(args)
+    ok, lines = verify(protocol, Path(args.snapshot_root), Path(args.counts))
+    text = "\n".join(lines) + "\n"
+    if args.out:
+        atomic_write_text(Path(args.out), text)
+    print(text, end="", file=sys.stdout if ok else sys.stderr)
+    if not ok:
+        raise SystemExit(1)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m reprisma.cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def stage(name, func, *opts):
+        p = sub.add_parser(name)
+        p.add_argument("--config-json", required=True, help="the validated protocol as JSON")
+        p.add_argument("--config-file", default="config/config.yaml", help="where the protocol came from (for messages)")
+        p.add_argument("--snapshot-root", default="snapshots")
+        for opt in opts:
+            p.add_argument(f"--{opt}", required=opt not in ("out-optional",))
+        p.set_defaults(func=func)
+        return p
+
+    p = stage("capture", cmd_capture, "capture-id", "out")
+    p.add_argument("--kind", default="live", choices=["live", "example"])
+    stage("records", cmd_records, "out")
+    stage("dedup", cmd_dedup, "records", "out")
+    stage("eligibility", cmd_eligibility, "records", "clusters", "out")
+    stage("counts", cmd_counts, "records", "clusters", "eligibility", "out")
+    stage("report", cmd_report, "counts", "records", "outdir")
+    p = stage("verify", cmd_verify, "counts")
+    p.add_argument("--out", default=None)
+
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (ProtocolError, SnapshotError) as e:
+        print(f"reprisma: {e}", file=sys.stderr)
+        raise SystemExit(1)
+    except Exception as e:  # a stage's own error class carries file and position
+        if type(e).__module__.startswith("reprisma"):
+            print(f"reprisma: {type(e).__name__}: {e}", file=sys.stderr)
+            raise SystemExit(1)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""The counts ledger (reports/counts.json): every PRISMA 2020 box derived from the tables.
+
+Nothing here is typed in: identification comes from the manifest and the records, duplicates
+from the clusters, automation from the eligibility table, screening from resolved decisions.
+The arithmetic the PRISMA flow implies is checked and written down as invariants; a ledger whose
+invariants fail is an error, not a report.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reprisma.protocol import Protocol
+
+
+class CountsError(RuntimeError):
+    pass
+
+
+def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, records: list[dict],
+                 clusters: dict[str, str], eligibility: list[dict], screening: dict | None = None) -> dict:
+    """Assemble the ledger.
+
+    clusters: record_id -> cluster id (the representative's record_id).
+    eligibility: rows for cluster representatives (record_id, eligible, rule, detail).
+    screening: resolved decisions summary (see reprisma.screen) or None when nobody screened yet.
+    """
+    specs = {s.id: s for s in protocol.searches}
+    databases: Counter = Counter()
+    registers: Counter = Counter()
+    searches = []
+    for entry in manifest["searches"]:
+        db = entry["database"]
+        (registers if entry["source"] == "ctgov" else databases)[db] += entry["records_received"]
+        spec = specs.get(entry["search_id"])
+        reported = spec.reported_count if spec else None
+        comparable = reported is not None and protocol.refresh is None
+        searches.append({
+            "search_id": entry["search_id"], "source": entry["source"], "database": db,
+            "query": entry["query"], "window": entry.get("window"),
+            "params": (entry["files"][0]["request"]["params"] if entry["source"] == "pubmed" else entry.get("params")),
+            "query_translation": entry.get("query_translation"),
+            "service_warnings": entry.get("service_warnings", []) + entry.get("service_errors", []),
+            "data_timestamp": entry.get("data_timestamp"), "date_run": entry["started"],
+            "count_reported_by_service": entry["count_reported"], "records_received": entry["records_received"],
+            "reported_in_paper": reported,
+            "difference": entry["records_received"] - reported if comparable else None,
+            "comparable_with_paper": comparable,
+        })
+    records_identified = sum(databases.values()) + sum(registers.values())
+    # one record per (search, id): records found by two searches count twice at identification
+    found_by_searches = sum(len(r["search_ids"]) for r in records)
+    n_clusters = len(set(clusters.values()))
+    duplicates_removed = found_by_searches - n_clusters
+    reasons = Counter(row["rule"] for row in eligibility if not row["eligible"])
+    automation = sum(reasons.values())
+    removed_other = 0
+    screened = n_clusters - automation - removed_other
+
+    s = screening or {}
+    ta_excluded = s.get("records_excluded", 0)
+    ta_pending = s.get("records_pending", screened - ta_excluded - s.get("records_included", 0))
+    sought = s.get("records_included", 0)
+    not_retrieved = s.get("reports_not_retrieved", 0)
+    assessed = sought - not_retrieved
+    ft_excluded = dict(sorted((s.get("reports_excluded") or {}).items()))
+    ft_pending = s.get("reports_pending", assessed - sum(ft_excluded.values()) - s.get("reports_included", 0))
+    reports_included = s.get("reports_included", 0)
+    studies_included = s.get("studies_included", reports_included)
+
+    prisma = {
+        "identification": {
+            "databases": dict(sorted(databases.items())),
+            "registers": dict(sorted(registers.items())),
+            "records_identified": records_identified,
+            "duplicates_removed": duplicates_removed,
+            "ineligible_by_automation": automation,
+            "ineligible_by_automation_reasons": dict(sorted(reasons.items())),
+            "removed_other_reasons": removed_other,
+        },
+        "screening": {
+            "records_screened": screened,
+            "records_excluded": ta_excluded,
+            "records_pending": ta_pending,
+            "reports_sought": sought,
+            "reports_not_retrieved": not_retrieved,
+            "reports_assessed": assessed,
+            "reports_excluded": ft_excluded,
+            "reports_pending": ft_pending,
+        },
+        "included": {"studies": studies_included, "reports": reports_included},
+    }
+    if protocol.refresh:
+        prisma["previous"] = {"studies": protocol.refresh.get("previous_included_studies"),
+                              "source": "reported by the paper (no record list available)"}
+    invariants = [
+        ("identified = sum of records received per search",
+         f"{records_identified} = {found_by_searches}", records_identified == found_by_searches),
+        ("identified - duplicates - automation - other = screened",
+         f"{records_identified} - {duplicates_removed} - {automation} - {removed_other} = {screened}",
+         records_identified - duplicates_removed - automation - removed_other == screened),
+        ("screened = excluded + pending + sought",
+         f"{screened} = {ta_excluded} + {ta_pending} + {sought}", screened == ta_excluded + ta_pending + sought),
+        ("sought - not retrieved = assessed", f"{sought} - {not_retrieved} = {assessed}", sought - not_retrieved == assessed),
+        ("assessed = excluded + pending + included reports",
+         f"{assessed} = {sum(ft_excluded.values())} + {ft_pending} + {reports_included}",
+         assessed == sum(ft_excluded.values()) + ft_pending + reports_included),
+        ("every received record was parsed", f"{found_by_searches} records parsed per search",
+         all(e["records_received"] == sum(1 for r in records if e["search_id"] in r["search_ids"])
+             for e in manifest["searches"])),
+        ("no count is negative", "all boxes >= 0",
+         min([duplicates_removed, screened, ta_pending, assessed, ft_pending]) >= 0),
+    ]
+    ledger = {
+        "protocol_id": protocol.id,
+        "protocol_sha256": manifest["searches_sha256"],
+        "capture": {"capture_id": manifest["capture_id"], "kind": manifest["capture"],
+                    "manifest_sha256": manifest_sha256, "started": manifest["started"],
+                    "finished": manifest["finished"]},
+        "prisma": prisma,
+        "searches": searches,
+        "invariants": [{"name": n, "expression": e, "holds": bool(h)} for n, e, h in invariants],
+        "reported": dict(sorted((protocol.config.get("reported") or {}).items())),
+        "assumptions": protocol.assumptions(),
+        "screening_status": {k: v for k, v in s.items() if k in ("mode", "conflicts", "kappa", "decisions_files")},
+    }
+    broken = [i for i in ledger["invariants"] if not i["holds"]]
+    if broken:
+        raise CountsError("counts do not add up: " + "; ".join(f"{i['name']} ({i['expression']})" for i in broken))
+    return ledger

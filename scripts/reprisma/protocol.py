@@ -1,0 +1,262 @@
+"""The protocol: config/config.yaml loaded, validated and turned into the requests a capture sends.
+
+Validation is JSON Schema (workflow/schemas/config.schema.yaml) plus the checks a schema cannot
+express (a date range that runs backwards, a written PubMed query that no longer matches its
+structured term and limits, two searches with one id). Every failure is one line naming the key
+path, e.g. ``config/config.yaml: searches[0].term: must not be empty``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from reprisma.paths import SCHEMA_DIR
+
+CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
+EUTILS_DEFAULT = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/"
+CTGOV_DEFAULT = "https://clinicaltrials.gov/api/v2"
+PUBMED_EARLIEST = "1800/01/01"
+PUBMED_LATEST = "3000/12/31"
+
+
+class ProtocolError(ValueError):
+    """A protocol file that cannot be used; the message is one line naming the key."""
+
+
+def _key_path(parts) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> tuple[str, str]:
+    """(key path, what was expected) for one schema error."""
+    path = list(error.absolute_path)
+    v = error.validator
+    if v == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        return _key_path(path + [extra[0]]), f"unknown key (allowed here: {', '.join(allowed)})"
+    if v == "required":
+        missing = error.message.split("'")[1]
+        return _key_path(path + [missing]), "required key is missing"
+    if v == "type":
+        return _key_path(path), f"expected {error.validator_value}, got {type(error.instance).__name__} {error.instance!r}"
+    if v == "enum":
+        return _key_path(path), f"expected one of {', '.join(map(str, error.validator_value))}, got {error.instance!r}"
+    if v in ("minLength", "pattern") and isinstance(error.instance, str) and not error.instance.strip():
+        return _key_path(path), "must not be empty"
+    if v == "pattern":
+        return _key_path(path), f"{error.instance!r} does not match {error.validator_value!r}"
+    if v == "minItems":
+        return _key_path(path), f"needs at least {error.validator_value} item(s)"
+    if v == "anyOf" and path and str(path[-1]).startswith("date"):
+        return _key_path(path), f"expected a date YYYY-MM-DD or null, got {error.instance!r}"
+    return _key_path(path), error.message
+
+
+def _with_defaults(validator_cls):
+    """A validator that also fills in schema defaults (the jsonschema FAQ recipe)."""
+    validate_props = validator_cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if isinstance(sub, dict) and "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
+
+
+_SCHEMA = yaml.safe_load(CONFIG_SCHEMA.read_text())
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def pubmed_query(term: str, limits: dict, window: tuple[str | None, str | None]) -> str:
+    """The PubMed query string for a term, its language limit and a publication-date window."""
+    parts = [term if " " not in term.strip() else f"({term})"]
+    langs = limits.get("languages") or []
+    if langs:
+        lang = " OR ".join(f"{x}[la]" for x in langs)
+        parts.append(lang if len(langs) == 1 else f"({lang})")
+    start, end = window
+    if start or end:
+        field = limits["date_field"]
+        lo = start.replace("-", "/") if start else PUBMED_EARLIEST
+        hi = end.replace("-", "/") if end else PUBMED_LATEST
+        parts.append(f'("{lo}"[{field}] : "{hi}"[{field}])')
+    return " AND ".join(parts)
+
+
+def ctgov_params(search: dict, window: tuple[str | None, str | None]) -> dict[str, str]:
+    """The /api/v2/studies query parameters of a registry search (paging parameters excluded)."""
+    params: dict[str, str] = {}
+    for key, param in (("intervention", "query.intr"), ("condition", "query.cond"), ("term", "query.term")):
+        if search.get(key):
+            params[param] = search[key]
+    if search.get("overall_status"):
+        params["filter.overallStatus"] = ",".join(search["overall_status"])
+    start, end = window
+    if start or end:
+        params["filter.advanced"] = f"AREA[StudyFirstPostDate]RANGE[{start or 'MIN'},{end or 'MAX'}]"
+    return params
+
+
+@dataclass(frozen=True)
+class Search:
+    """One search as the capture sends it."""
+
+    id: str
+    source: str
+    window: tuple[str | None, str | None]
+    query: str  # the PubMed term as sent, or the CT.gov parameters as a query string
+    params: dict
+    reported_count: int | None
+    spec: dict
+    limits: dict  # PubMed: the limits as applied (refresh date field included); CT.gov: {}
+
+    @property
+    def database(self) -> str:
+        return {"pubmed": "PubMed", "ctgov": "ClinicalTrials.gov"}[self.source]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    config: dict
+    source_path: str
+
+    @property
+    def id(self) -> str:
+        return self.config["protocol"]["id"]
+
+    @property
+    def refresh(self) -> dict | None:
+        r = self.config.get("refresh")
+        return r if r and r.get("enabled") else None
+
+    def window(self, spec: dict) -> tuple[str | None, str | None]:
+        if self.refresh:
+            return self.refresh.get("date_from"), self.refresh.get("date_to")
+        lim = spec.get("limits") or {}
+        if spec["source"] == "pubmed":
+            return lim.get("date_from"), lim.get("date_to")
+        return lim.get("first_posted_from"), lim.get("first_posted_to")
+
+    def limits(self, spec: dict) -> dict:
+        """A PubMed search's limits, with the refresh's date field when a refresh is on."""
+        if self.refresh:
+            return {**spec["limits"], "date_field": self.refresh["date_field"]}
+        return spec["limits"]
+
+    @property
+    def searches(self) -> list[Search]:
+        out = []
+        for spec in self.config["searches"]:
+            window = self.window(spec)
+            if spec["source"] == "pubmed":
+                limits = self.limits(spec)
+                q = pubmed_query(spec["term"], limits, window)
+                params = {"db": "pubmed", "term": q}
+            else:
+                limits = {}
+                params = ctgov_params(spec, window)
+                q = "&".join(f"{k}={v}" for k, v in params.items())
+            out.append(Search(spec["id"], spec["source"], window, q, params, spec.get("reported_count"), spec, limits))
+        return out
+
+    def searches_sha256(self) -> str:
+        """Hash of exactly what a capture sends: a snapshot stays valid while this is unchanged."""
+        payload = [{"id": s.id, "source": s.source, "params": s.params} for s in self.searches]
+        return sha256_json({"protocol": self.id, "searches": payload})
+
+    def assumptions(self) -> list[dict]:
+        """Every stated assumption with the key path of the value it explains."""
+        out = []
+
+        def collect(prefix: str, block: dict):
+            for key, text in (block.get("assumptions") or {}).items():
+                value = block.get(key, (block.get("limits") or {}).get(key))
+                out.append({"key": f"{prefix}.{key}", "value": value, "assumption": " ".join(text.split())})
+
+        for i, spec in enumerate(self.config["searches"]):
+            collect(f"searches[{i}]({spec['id']})", spec)
+        for name in ("refresh", "eligibility"):
+            if self.config.get(name):
+                collect(name, self.config[name])
+        return out
+
+
+def sha256_json(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()
+
+
+def _check_dates(where: str, start: str | None, end: str | None):
+    if start and end and date.fromisoformat(start) > date.fromisoformat(end):
+        raise ProtocolError(f"{where}: date range reversed ({start} is after {end})")
+
+
+def validate_config(config: dict, source_path: str = "config/config.yaml") -> Protocol:
+    """Validate a config dict (as Snakemake loaded it), fill defaults, return the Protocol."""
+    config = copy.deepcopy(config)
+    errors = sorted(_Validator(_SCHEMA).iter_errors(config), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    if errors:
+        # the deepest error is the most specific one (if/then branches report at the leaf)
+        err = max(errors, key=lambda e: len(e.absolute_path))
+        key, what = _describe(err)
+        raise ProtocolError(f"{source_path}: {key}: {what}")
+    seen = set()
+    for i, spec in enumerate(config["searches"]):
+        where = f"{source_path}: searches[{i}]"
+        if spec["id"] in seen:
+            raise ProtocolError(f"{where}.id: duplicate search id {spec['id']!r}")
+        seen.add(spec["id"])
+        lim = spec.get("limits") or {}
+        if spec["source"] == "pubmed":
+            _check_dates(f"{where}.limits", lim.get("date_from"), lim.get("date_to"))
+            expected = pubmed_query(spec["term"], lim, (lim.get("date_from"), lim.get("date_to")))
+            if " ".join(spec["query"].split()) != expected:
+                raise ProtocolError(
+                    f"{where}.query: does not match term and limits; expected {expected!r}")
+        else:
+            _check_dates(f"{where}.limits", lim.get("first_posted_from"), lim.get("first_posted_to"))
+    r = config.get("refresh")
+    if r and r.get("enabled"):
+        for k in ("date_from", "date_to"):
+            if not r.get(k):
+                raise ProtocolError(f"{source_path}: refresh.{k}: required key is missing when refresh is enabled")
+        _check_dates(f"{source_path}: refresh", r["date_from"], r["date_to"])
+    return Protocol(config, source_path)
+
+
+def load_protocol(path: str | Path, overrides: dict | None = None) -> Protocol:
+    """Read a protocol YAML file (plus --config style overrides) and validate it."""
+    path = Path(path)
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise ProtocolError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(config, dict):
+        raise ProtocolError(f"{path}: (top level): expected a mapping of keys")
+    if overrides:
+        config = deep_update(config, overrides)
+    return validate_config(config, str(path))
+
+
+def deep_update(base: dict, extra: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        out[k] = deep_update(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out

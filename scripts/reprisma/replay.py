@@ -1,0 +1,62 @@
+"""Replay: open the locked capture, check it, and parse its raw responses into records.
+
+Replay never opens a socket: everything comes from the files the manifest lists, each re-hashed
+before it is read.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from pathlib import Path
+
+from reprisma.protocol import Protocol
+from reprisma.snapshot import (SnapshotError, check_files, load_manifest, read_lock, sha256_file)
+
+
+@dataclass(frozen=True)
+class Capture:
+    directory: Path
+    manifest: dict
+    manifest_sha256: str
+
+
+def open_capture(protocol: Protocol, snapshot_root: Path) -> Capture:
+    """The capture the LOCK names, checked against the LOCK, the protocol and its own hashes."""
+    lock = read_lock(snapshot_root, protocol.id)
+    directory = Path(snapshot_root) / protocol.id / lock["capture_id"]
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.exists():
+        raise SnapshotError(f"{manifest_path}: the LOCK names capture {lock['capture_id']!r} but it has no manifest")
+    digest = sha256_file(manifest_path)
+    if digest != lock["manifest_sha256"]:
+        raise SnapshotError(
+            f"{manifest_path}: manifest changed since it was locked (LOCK sha256 {lock['manifest_sha256'][:12]}…, "
+            f"now {digest[:12]}…)")
+    manifest = load_manifest(directory)
+    if manifest.get("searches_sha256") != protocol.searches_sha256():
+        raise SnapshotError(
+            f"{manifest_path}: captured for different searches than {protocol.source_path} now describes "
+            "(a query, limit or window changed). Capture again with `make refresh`, or restore the protocol.")
+    problems = check_files(directory, manifest)
+    if problems:
+        raise SnapshotError("snapshot does not match its manifest:\n  " + "\n  ".join(problems))
+    return Capture(directory, manifest, digest)
+
+
+def iter_capture_records(capture: Capture):
+    """Every record in the capture's raw responses, one per (raw file, record)."""
+    from reprisma.records.ctgov import iter_ctgov_records
+    from reprisma.records.pubmed import iter_pubmed_records
+
+    for search in capture.manifest["searches"]:
+        sid = [search["search_id"]]
+        for entry in search["files"]:
+            endpoint = entry["request"]["endpoint"]
+            path = capture.directory / entry["path"]
+            if endpoint == "efetch.fcgi":
+                with gzip.open(path, "rb") as f:
+                    yield from iter_pubmed_records(f, raw_file=entry["path"], search_ids=sid)
+            elif endpoint == "studies":
+                with gzip.open(path, "rb") as f:
+                    yield from iter_ctgov_records(f, raw_file=entry["path"], search_ids=sid)

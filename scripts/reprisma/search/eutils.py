@@ -1,0 +1,114 @@
+"""PubMed through NCBI E-utilities: esearch on the history server, then efetch in batches.
+
+Polite defaults live here, once (as in Biopython's Bio.Entrez): ``tool``, ``email`` and
+``api_key`` go with every request; the rate limit is 3 requests/s, 10 with an API key.
+PubMed's esearch returns at most 9,999 ids, so a larger result is cut into date slices whose
+counts add up to the whole.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urljoin
+
+from reprisma.search.http import BadBody, HttpClient, ServiceError
+
+ESEARCH_MAX = 9999
+
+
+@dataclass
+class EsearchResult:
+    body: bytes
+    count: int
+    ids: list[str]
+    webenv: str | None
+    query_key: str | None
+    query_translation: str | None
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_esearch(body: bytes) -> EsearchResult:
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as e:
+        raise BadBody(f"esearch answer is not XML ({e}): {body[:200]!r}") from None
+    if root.tag != "eSearchResult":
+        raise BadBody(f"esearch answer has root <{root.tag}>, expected <eSearchResult>")
+    top_error = root.findtext("ERROR")
+    if top_error:
+        raise ServiceError(f"esearch: PubMed refused the query: {top_error.strip()}")
+    errors = [f"{e.tag}: {e.text}" for e in root.iterfind("ErrorList/*")]
+    warnings = [f"{w.tag}: {w.text}" for w in root.iterfind("WarningList/*")]
+    return EsearchResult(
+        body=body,
+        count=int(root.findtext("Count") or 0),
+        ids=[e.text for e in root.iterfind("IdList/Id")],
+        webenv=root.findtext("WebEnv"),
+        query_key=root.findtext("QueryKey"),
+        query_translation=root.findtext("QueryTranslation"),
+        warnings=warnings,
+        errors=errors,
+    )
+
+
+def efetch_pmids(body: bytes) -> list[str]:
+    """PMIDs of the articles in an efetch answer (not those cited inside them)."""
+    try:
+        pmids = []
+        for _, elem in ET.iterparse(io.BytesIO(body), events=("end",)):
+            if elem.tag in ("PubmedArticle", "PubmedBookArticle"):
+                pmid = elem.findtext("MedlineCitation/PMID") or elem.findtext("BookDocument/PMID")
+                pmids.append(pmid)
+                elem.clear()
+            elif elem.tag == "ERROR":
+                raise ServiceError(f"efetch: {elem.text}")
+        return pmids
+    except ET.ParseError as e:
+        raise BadBody(f"efetch answer is not complete XML ({e})") from None
+
+
+class EutilsClient:
+    def __init__(self, base_url: str, tool: str, email: str | None, api_key: str | None,
+                 http: HttpClient):
+        self.base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.identity = {"tool": tool}
+        if email:
+            self.identity["email"] = email
+        self.api_key = api_key
+        self.http = http
+
+    @staticmethod
+    def rate(api_key: str | None) -> float:
+        return 10.0 if api_key else 3.0
+
+    def _send(self, endpoint: str, params: dict, check) -> tuple[bytes, dict]:
+        """POST (long queries fit) and return the body and the parameters as recorded (no secret)."""
+        sent = {**params, **self.identity}
+        wire = dict(sent)
+        if self.api_key:
+            wire["api_key"] = self.api_key
+        body = self.http.request("POST", urljoin(self.base_url, endpoint), wire, check=check)
+        return body, sent
+
+    def esearch(self, term: str, retmax: int = ESEARCH_MAX) -> tuple[EsearchResult, dict]:
+        params = {"db": "pubmed", "term": term, "usehistory": "y", "retmax": str(retmax), "retstart": "0"}
+        body, sent = self._send("esearch.fcgi", params, check=parse_esearch)
+        return parse_esearch(body), sent
+
+    def efetch(self, webenv: str, query_key: str, retstart: int, retmax: int) -> tuple[bytes, dict]:
+        params = {"db": "pubmed", "WebEnv": webenv, "query_key": query_key, "retstart": str(retstart),
+                  "retmax": str(retmax), "retmode": "xml", "rettype": "abstract"}
+        return self._send("efetch.fcgi", params, check=efetch_pmids)
+
+
+def split_window(start: str, end: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """Halve an inclusive date window at a day boundary."""
+    a, b = date.fromisoformat(start), date.fromisoformat(end)
+    if a >= b:
+        raise ValueError(f"cannot split the one-day window {start}")
+    mid = a + (b - a) // 2
+    return (a.isoformat(), mid.isoformat()), ((mid + timedelta(days=1)).isoformat(), b.isoformat())

@@ -1,0 +1,13 @@
+rule counts:
+    input:
+        snapshot_inputs,
+        records=f"{RESULTS}/records.jsonl",
+        clusters=f"{RESULTS}/clusters.tsv",
+        eligibility=f"{RESULTS}/eligibility.tsv",
+    output:
+        f"{RESULTS}/counts.json",
+    params:
+        cmd=stage("counts"),
+    shell:
+        "{params.cmd} --records {input.records} --clusters {input.clusters} "
+        "--eligibility {input.eligibility} --out {output}"

@@ -1,0 +1,12 @@
+rule report:
+    input:
+        snapshot_inputs,
+        counts=f"{RESULTS}/counts.json",
+        records=f"{RESULTS}/records.jsonl",
+    output:
+        [report(f"{REPORTS}/report.html", category="Report")]
+        + [f"{REPORTS}/{name}" for name in REPORT_FILES if name != "report.html"],
+    params:
+        cmd=stage("report"),
+    shell:
+        "{params.cmd} --counts {input.counts} --records {input.records} --outdir {REPORTS}"

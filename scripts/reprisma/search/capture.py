@@ -200,7 +200,7 @@ def capture_ctgov(search: Search, client: CtgovClient, page_size: int, capture_d
 
 
 def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str = "live",
-            slot_dir: Path | None = None) -> Path:
+            slot_dir: Path | None = None, provenance: dict | None = None) -> Path:
     """Run every search, write and verify the snapshot, lock it. Returns the capture directory."""
     pdir = protocol_dir(snapshot_root, protocol.id)
     final = pdir / capture_id
@@ -240,6 +240,8 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
         "versions": versions(),
         "searches": entries,
     }
+    if provenance:
+        manifest["provenance"] = provenance
     for p in partial.rglob(".progress.json"):
         p.unlink()
     atomic_write_text(partial / MANIFEST, dumps_json(manifest))

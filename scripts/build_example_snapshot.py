@@ -1,0 +1,88 @@
+#!/usr/bin/env python
+"""Build the shipped example snapshot: the real capture code against reprisma's emulators.
+
+The emulators serve only real records: PubMed records from PsyNamic's living-review exports
+(shared/data/psynamic) and from Biopython's and metapub's saved efetch responses
+(tests/fixtures/pubmed), and ClinicalTrials.gov studies saved from the real API v2
+(tests/fixtures/clinicaltrials). The capture is marked ``capture: example`` and the report
+says in a banner that its counts are not a capture of PubMed or ClinicalTrials.gov.
+
+    .venv/bin/python scripts/build_example_snapshot.py [--psynamic DIR] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT / "scripts"))
+
+from reprisma.emulator import CtgovEmulator, EutilsEmulator, load_corpus  # noqa: E402
+from reprisma.protocol import load_protocol  # noqa: E402
+from reprisma.search.capture import capture  # noqa: E402
+from reprisma.snapshot import LOCK, sha256_file  # noqa: E402
+
+FIXTURES = PROJECT / "tests" / "fixtures"
+PUBMED_XML = sorted((FIXTURES / "pubmed" / "biopython").glob("pubmed[0-9].xml")) + \
+    sorted((FIXTURES / "pubmed" / "metapub").glob("pmid_*.xml"))
+CTGOV_JSON = sorted(p for d in ("biomcp", "cyanheads", "mcode")
+                    for p in (FIXTURES / "clinicaltrials" / d).glob("*.json"))
+# The ClinicalTrials.gov data timestamp the emulator reports: the newest of the saved studies'
+# capture dates (biomcp's receipts, 2026-08-11), so the example claims no fresher data than it has.
+DATA_TIMESTAMP = "2026-08-11T00:00:00"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--psynamic", type=Path, default=PROJECT.parent / "shared" / "data" / "psynamic",
+                    help="folder with PsyNamic's CSV exports (default: ../shared/data/psynamic)")
+    ap.add_argument("--config", type=Path, default=PROJECT / "config" / "config.yaml")
+    ap.add_argument("--snapshot-root", type=Path, default=PROJECT / "snapshots")
+    ap.add_argument("--capture-id", default="example")
+    ap.add_argument("--force", action="store_true", help="replace an existing example capture")
+    args = ap.parse_args(argv)
+
+    psynamic = sorted(args.psynamic.glob("*.csv"))
+    if not psynamic:
+        ap.error(f"no PsyNamic CSV files in {args.psynamic}")
+    inputs = [*PUBMED_XML, *psynamic, *CTGOV_JSON]
+    corpus = load_corpus(pubmed_xml=PUBMED_XML, psynamic_csv=psynamic, ctgov_json=CTGOV_JSON)
+
+    protocol = load_protocol(args.config)
+    target = args.snapshot_root / protocol.id / args.capture_id
+    if target.exists():
+        if not args.force:
+            ap.error(f"{target} exists; pass --force to replace it")
+        shutil.rmtree(target)
+
+    provenance = {
+        "what": "example capture: reprisma's capture code against reprisma.emulator serving real records; "
+                "NOT a capture of PubMed or ClinicalTrials.gov",
+        "emulator_corpus": [
+            {"file": (p.relative_to(PROJECT) if p.is_relative_to(PROJECT) else Path("shared/data/psynamic") / p.name).as_posix(),
+             "sha256": sha256_file(p)} for p in inputs],
+        "ctgov_data_timestamp": DATA_TIMESTAMP,
+        "emulator_settings": {
+            "unknown_language_matches": True,
+            "why": "PsyNamic's exports carry no article language; the emulator lets those records through "
+                   "english[la] rather than drop them all. Real PubMed applies the limit itself. reprisma's "
+                   "automated eligibility keeps records with no language for human screening.",
+        },
+        "how_to_rebuild": "make example-snapshot",
+    }
+    with EutilsEmulator(corpus, unknown_language_matches=True) as eutils, CtgovEmulator(corpus, data_timestamp=DATA_TIMESTAMP) as ctgov:
+        from reprisma.protocol import deep_update, validate_config
+
+        live = validate_config(deep_update(protocol.config, {"services": {
+            "eutils": {"base_url": eutils.base_url}, "ctgov": {"base_url": ctgov.base_url}}}),
+            protocol.source_path)
+        out = capture(live, args.snapshot_root, args.capture_id, kind="example", provenance=provenance)
+    # the emulator's loopback address is not part of the audit trail
+    print(f"example snapshot written to {out} and locked in {out.parent / LOCK}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Serve both emulators until Ctrl-C.
+
+    python -m reprisma.emulator --pubmed-xml tests/fixtures/pubmed \\
+        --psynamic-csv tests/data/psynamic/*.csv --ctgov-json tests/fixtures/clinicaltrials [--port 8800]
+
+``--port N`` serves E-utilities on N and ClinicalTrials.gov on N+1 (default: two free ports).
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from .corpus import CorpusError, load_corpus
+from .ctgov import DEFAULT_DATA_TIMESTAMP, CtgovEmulator
+from .eutils import EutilsEmulator
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m reprisma.emulator", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--pubmed-xml", nargs="*", default=[], metavar="PATH",
+                    help="efetch XML files or directories holding them")
+    ap.add_argument("--psynamic-csv", nargs="*", default=[], metavar="PATH", help="PsyNamic CSV exports")
+    ap.add_argument("--ctgov-json", nargs="*", default=[], metavar="PATH",
+                    help="CT.gov v2 study / search-page JSON files or directories")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0, help="E-utilities port (CT.gov: port+1); 0 = free ports")
+    ap.add_argument("--no-rate-limit", action="store_true", help="do not enforce NCBI's 3/10 requests per second")
+    ap.add_argument("--data-timestamp", default=DEFAULT_DATA_TIMESTAMP, help="CT.gov /version dataTimestamp")
+    args = ap.parse_args(argv)
+    try:
+        corpus = load_corpus(args.pubmed_xml, args.psynamic_csv, args.ctgov_json)
+    except CorpusError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    eutils = EutilsEmulator(corpus, host=args.host, port=args.port, rate_limit=not args.no_rate_limit)
+    ctgov = CtgovEmulator(corpus, host=args.host, port=args.port + 1 if args.port else 0,
+                          data_timestamp=args.data_timestamp)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with eutils, ctgov:
+        print(f"E-utilities emulator: {eutils.base_url}  ({len(corpus.pubmed)} PubMed records)", flush=True)
+        print(f"ClinicalTrials.gov emulator: {ctgov.base_url}  ({len(corpus.ctgov)} studies)", flush=True)
+        try:
+            stop.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

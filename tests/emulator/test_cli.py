@@ -1,0 +1,40 @@
+"""``python -m reprisma.emulator`` serves both emulators until interrupted."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import requests
+
+from .conftest import CTGOV, PSYNAMIC_A, PUBMED
+
+
+def test_cli_serves_both_and_stops_on_ctrl_c():
+    cmd = [sys.executable, "-m", "reprisma.emulator", "--pubmed-xml", str(PUBMED / "metapub"),
+           "--psynamic-csv", str(PSYNAMIC_A), "--ctgov-json", str(CTGOV / "cyanheads"), "--no-rate-limit"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first, second = proc.stdout.readline(), proc.stdout.readline()
+        eutils = re.search(r"(http://127\.0\.0\.1:\d+/entrez/eutils/)", first).group(1)
+        ctgov = re.search(r"(http://127\.0\.0\.1:\d+/api/v2)", second).group(1)
+        r = requests.get(eutils + "esearch.fcgi", params={"db": "pubmed", "term": "levin aw[au]"}, timeout=10)
+        assert "<Id>38483940</Id>" in r.text
+        v = requests.get(ctgov + "/version", timeout=10).json()
+        assert v["apiVersion"] == "2.0.5"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_reports_a_bad_file(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text("<eSearchResult/>")
+    out = subprocess.run([sys.executable, "-m", "reprisma.emulator", "--pubmed-xml", str(bad)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "bad.xml: line 1: root element is <eSearchResult>" in out.stderr

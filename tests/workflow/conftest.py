@@ -1,0 +1,57 @@
+"""Helpers for running the real workflow (Snakemake in a subprocess) in a scratch project."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+SOCKET_BLOCKER = '''
+import socket
+
+def _refuse(*args, **kwargs):
+    raise OSError("reprisma test: network access attempted during replay")
+
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.create_connection = _refuse
+'''
+
+
+def run_snakemake(workdir: Path, *args: str, block_sockets: bool = False, check: bool = True):
+    env = dict(os.environ)
+    if block_sockets:
+        blocker = workdir / ".socket-blocker"
+        blocker.mkdir(exist_ok=True)
+        (blocker / "sitecustomize.py").write_text(SOCKET_BLOCKER)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(blocker), env.get("PYTHONPATH")]))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--cores", "1",
+           "--directory", str(workdir), *args]
+    out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
+    if check and out.returncode != 0:
+        raise AssertionError(f"snakemake failed ({out.returncode}):\n{out.stdout[-4000:]}\n{out.stderr[-6000:]}")
+    return out
+
+
+@pytest.fixture
+def scratch_project(tmp_path) -> Path:
+    """A working directory with the project's config (and nothing captured yet)."""
+    work = tmp_path / "project"
+    (work / "config").mkdir(parents=True)
+    shutil.copy(PROJECT / "config" / "config.yaml", work / "config" / "config.yaml")
+    return work
+
+
+@pytest.fixture
+def example_project(tmp_path) -> Path:
+    """A working directory holding a copy of the shipped example snapshot and committed reports."""
+    work = tmp_path / "example"
+    work.mkdir()
+    shutil.copytree(PROJECT / "config", work / "config")
+    shutil.copytree(PROJECT / "snapshots", work / "snapshots")
+    shutil.copytree(PROJECT / "reports", work / "reports")
+    return work

@@ -29,6 +29,10 @@ from reprisma.snapshot import (MANIFEST, SnapshotError, atomic_write_text, check
 LIBRARIES = ("snakemake", "biopython", "requests", "urllib3", "pandas", "rapidfuzz", "jinja2", "jsonschema")
 
 
+# What E-utilities says when a WebEnv has expired (efetch, esearch with query_key)
+HISTORY_EXPIRED = ("Cannot retrieve history data", "Unable to obtain query")
+
+
 class CaptureError(RuntimeError):
     """The services did not deliver what they announced; nothing is locked."""
 
@@ -76,7 +80,8 @@ def _store(capture_dir: Path, relpath: str, body: bytes, endpoint: str, params: 
     return entry
 
 
-def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, capture_dir: Path) -> dict:
+def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, capture_dir: Path,
+                   esearch_max: int = ESEARCH_MAX) -> dict:
     started = utc_now()
     sid = search.id
     state = _Progress(capture_dir / "raw" / sid / ".progress.json")
@@ -84,22 +89,22 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
         return pubmed_query(search.spec["term"], search.limits, window)
 
     files: list[dict] = []
-    top, sent = client.esearch(search.query)
+    top, sent = client.esearch(search.query, retmax=esearch_max)
     files.append(_store(capture_dir, f"raw/{sid}/esearch.xml.gz", top.body, "esearch.fcgi", sent))
     progress(f"{sid}: PubMed reports {top.count} records")
 
     # Date slices below PubMed's 9,999-id esearch ceiling, each with its own history entry.
-    slices = [(search.window, top)] if top.count <= ESEARCH_MAX else []
-    pending = [search.window] if top.count > ESEARCH_MAX else []
+    slices = [(search.window, top)] if top.count <= esearch_max else []
+    pending = [search.window] if top.count > esearch_max else []
     n = 0
     while pending:
         window = pending.pop(0)
         start = window[0] or "1800-01-01"
         end = window[1] or datetime.now(timezone.utc).date().isoformat()
-        res, sent_s = client.esearch(query_for((start, end)))
+        res, sent_s = client.esearch(query_for((start, end)), retmax=esearch_max)
         n += 1
         files.append(_store(capture_dir, f"raw/{sid}/esearch-slice-{n:03d}.xml.gz", res.body, "esearch.fcgi", sent_s))
-        if res.count > ESEARCH_MAX:
+        if res.count > esearch_max:
             pending[:0] = list(split_window(start, end))
         else:
             slices.append(((start, end), res))
@@ -127,10 +132,10 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
             try:
                 body, sent_f = client.efetch(res.webenv, res.query_key, retstart, batch_size)
             except ServiceError as e:
-                if "Unable to obtain query" not in str(e):
+                if not any(m in str(e) for m in HISTORY_EXPIRED):
                     raise
                 # The history entry expired: search again; the id list must not have moved.
-                again, _ = client.esearch(query_for(window) if len(slices) > 1 else search.query)
+                again, _ = client.esearch(query_for(window) if len(slices) > 1 else search.query, retmax=esearch_max)
                 if id_list_sha256(again.ids) != id_list_sha256(res.ids):
                     raise CaptureError(f"{sid}: PubMed's result changed during the capture; start again") from None
                 res.webenv, res.query_key = again.webenv, again.query_key

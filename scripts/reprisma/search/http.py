@@ -59,8 +59,12 @@ def make_session(total_retries: int = 6, backoff: float = 0.5) -> requests.Sessi
 class RateLimiter:
     """At most ``rate`` requests per second across every process using the same slot file."""
 
+    # 10% headroom: requests spaced exactly 1/rate apart put rate+1 of them into some 1-second
+    # window once clocks jitter, and NCBI counts per window.
+    HEADROOM = 1.1
+
     def __init__(self, rate: float, slot_file: Path | None = None):
-        self.interval = 1.0 / rate
+        self.interval = self.HEADROOM / rate
         self.slot_file = Path(slot_file) if slot_file else None
         self._next = 0.0
 

@@ -26,10 +26,6 @@ def _capture(args, protocol):
     return open_capture(protocol, Path(args.snapshot_root))
 
 
-def _records_jsonl(records) -> str:
-    return "".join(json.dumps(r, sort_keys=True, ensure_ascii=False) + "\n" for r in records)
-
-
 def _read_jsonl(path) -> list[dict]:
     from reprisma.records import read_records_jsonl
 
@@ -47,10 +43,11 @@ def cmd_capture(args):
 def cmd_records(args):
     from reprisma.pipeline import derive_records
 
+    from reprisma.records import write_records_jsonl
+
     protocol = _protocol(args)
-    records = derive_records(_capture(args, protocol))
-    atomic_write_text(Path(args.out), _records_jsonl(records))
-    print(f"reprisma: {len(records)} records -> {args.out}", file=sys.stderr)
+    n = write_records_jsonl(derive_records(_capture(args, protocol)), Path(args.out))
+    print(f"reprisma: {n} records -> {args.out}", file=sys.stderr)
 
 
 def cmd_dedup(args):

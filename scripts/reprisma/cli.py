@@ -68,12 +68,33 @@ def cmd_eligibility(args):
     atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "eligible", "rule", "detail"]))
 
 
+def cmd_screening(args):
+    from reprisma.pipeline import decision_files, derive_screening, read_tsv, tsv_text
+    from reprisma.screen.interchange import export_for_screening
+
+    protocol = _protocol(args)
+    records = _read_jsonl(args.records)
+    result = derive_screening(records, read_tsv(args.eligibility), protocol, decision_files(protocol))
+    conflict_rows = result.pop("_conflicts")
+    ranking = result.pop("_ranking")
+    outdir = Path(args.outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(outdir / "screening_conflicts.tsv",
+                      tsv_text(conflict_rows.to_dict("records"), list(conflict_rows.columns)))
+    export_for_screening(records, ranking, csv_path=outdir / "to_screen.csv", ris_path=outdir / "to_screen.ris")
+    atomic_write_text(Path(args.out), dumps_json(result))
+    print(f"reprisma: {result['records_pending']} records await title/abstract screening "
+          f"({result['conflicts']['unresolved']} unresolved conflicts); ranked list in {outdir / 'to_screen.csv'}",
+          file=sys.stderr)
+
+
 def cmd_counts(args):
     from reprisma.pipeline import derive_counts, read_tsv
 
     protocol = _protocol(args)
+    screening = json.loads(Path(args.screening).read_text())
     ledger = derive_counts(protocol, _capture(args, protocol), _read_jsonl(args.records),
-                           read_tsv(args.clusters), read_tsv(args.eligibility))
+                           read_tsv(args.clusters), read_tsv(args.eligibility), screening)
     atomic_write_text(Path(args.out), dumps_json(ledger))
 
 
@@ -119,7 +140,8 @@ def main(argv=None):
     stage("records", cmd_records, "out")
     stage("dedup", cmd_dedup, "records", "out")
     stage("eligibility", cmd_eligibility, "records", "clusters", "out")
-    stage("counts", cmd_counts, "records", "clusters", "eligibility", "out")
+    stage("screening", cmd_screening, "records", "eligibility", "out", "outdir")
+    stage("counts", cmd_counts, "records", "clusters", "eligibility", "screening", "out")
     stage("report", cmd_report, "counts", "records", "outdir")
     p = stage("verify", cmd_verify, "counts")
     p.add_argument("--out", default=None)

@@ -65,12 +65,71 @@ def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Prot
     return sorted(rows, key=lambda r: r["record_id"])
 
 
+def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
+    """The screening decision files (config/screening/*.tsv), sorted."""
+    folder = base / protocol.config["screening"]["decisions_dir"]
+    return sorted(folder.glob("*.tsv")) if folder.is_dir() else []
+
+
+def derive_screening(records: list[dict], eligibility: list[dict], protocol: Protocol,
+                     files: list[Path]) -> dict:
+    """Resolved human decisions on the records that reached screening, in ledger terms, plus
+    the conflicts, Cohen's kappa and the ranked list of what is left to screen."""
+    from reprisma.screen.decisions import (ScreeningSettings, conflicts, kappa_table, load_decisions,
+                                           resolve_decisions, screening_summary)
+    from reprisma.screen.ranking import rank_records
+
+    cfg = protocol.config["screening"]
+    settings = ScreeningSettings.from_protocol(cfg)
+    screened = sorted(r["record_id"] for r in eligibility if r["eligible"])
+    decisions = load_decisions(files, settings, known_ids=screened)
+    resolved = resolve_decisions(decisions, settings)
+    summary = screening_summary(resolved, screened)
+    ta, ft = summary["title_abstract"], summary["full_text"]
+    conflict_rows = conflicts(decisions, settings)
+    kappa_rows = kappa_table(decisions, settings)
+
+    ta_final = resolved[resolved["stage"] == "title_abstract"]
+    labels = {rid: int(d in ("include", "maybe")) for rid, d in zip(ta_final["record_id"], ta_final["decision"])
+              if d != "pending"}
+    by_id = {r["record_id"]: r for r in records}
+    pool = [by_id[i] for i in screened]
+    ranking = rank_records(pool, labels, keywords=cfg.get("keywords") or [], seed=0)
+    return {
+        "mode": settings.mode,
+        "decisions_files": [str(f) for f in files],
+        "records_excluded": ta["exclude"],
+        "records_included": ta["include"] + ta["maybe"],
+        "records_pending": ta["pending"] + ta.get("not_screened", 0),
+        "reports_not_retrieved": 0,
+        "reports_excluded": ft["reasons"],
+        "reports_included": ft["include"],
+        "reports_pending": ft["pending"] + ft.get("not_screened", 0),
+        "conflicts": {"total": len(conflict_rows),
+                      "unresolved": int((~conflict_rows["resolved"].astype(bool)).sum()) if len(conflict_rows) else 0},
+        "kappa": [{k: (None if v != v else v) for k, v in row.items()} for row in kappa_rows.to_dict("records")],
+        "_conflicts": conflict_rows,
+        "_ranking": ranking,
+    }
+
+
 def derive_counts(protocol: Protocol, capture: Capture, records, clusters, eligibility, screening=None) -> dict:
     from reprisma.counts import build_ledger
 
     cluster_of = {c["record_id"]: c["cluster_id"] for c in clusters}
     return build_ledger(protocol, capture.manifest, capture.manifest_sha256, records, cluster_of,
                         eligibility, screening)
+
+
+def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> dict:
+    """Every stage in memory, as the workflow chains them (used by verify)."""
+    records = derive_records(capture)
+    clusters = derive_clusters(records, protocol)
+    eligibility = derive_eligibility(records, clusters, protocol)
+    screening = derive_screening(records, eligibility, protocol, decision_files(protocol, base))
+    counts = derive_counts(protocol, capture, records, clusters, eligibility, screening)
+    return {"records": records, "clusters": clusters, "eligibility": eligibility,
+            "screening": screening, "counts": counts}
 
 
 # --- small TSV helpers shared by the stage commands -------------------------------------------

@@ -42,7 +42,7 @@ def diff_ledgers(committed: dict, derived: dict) -> list[str]:
 
 
 def verify(protocol: Protocol, snapshot_root: Path, counts_path: Path) -> tuple[bool, list[str]]:
-    from reprisma.pipeline import derive_clusters, derive_counts, derive_eligibility, derive_records
+    from reprisma.pipeline import derive_all, derive_records
     from reprisma.replay import Capture
 
     problems: list[str] = []
@@ -92,9 +92,7 @@ def verify(protocol: Protocol, snapshot_root: Path, counts_path: Path) -> tuple[
         lines.append(f"records re-parsed: {len(records)}")
 
     if records is not None and not problems:
-        capture = Capture(directory, manifest, digest)
-        clusters = derive_clusters(records, protocol)
-        derived = derive_counts(protocol, capture, records, clusters, derive_eligibility(records, clusters, protocol))
+        derived = derive_all(protocol, Capture(directory, manifest, digest))["counts"]
         if not counts_path.exists():
             problems.append(f"{counts_path}: no committed ledger to compare with")
         else:

@@ -1,3 +1,4 @@
+import glob
 import json
 import shlex
 import sys
@@ -34,8 +35,12 @@ def snapshot_inputs(wildcards=None):
     return [f"{SNAPSHOTS}/{PID}/LOCK"]
 
 
+# human decisions: every TSV in the decisions folder (a new file makes the counts rerun)
+DECISION_FILES = sorted(glob.glob(f"{CONFIG['screening']['decisions_dir']}/*.tsv"))
+
 REPORT_FILES = ["report.html", "prisma.svg", "counts.json", "prisma2020.csv", "included.csv", "included.ris"]
+SCREENING_FILES = ["screening_conflicts.tsv", "to_screen.csv", "to_screen.ris"]
 
 
 def all_outputs():
-    return [f"{REPORTS}/{name}" for name in REPORT_FILES]
+    return [f"{REPORTS}/{name}" for name in REPORT_FILES + SCREENING_FILES]

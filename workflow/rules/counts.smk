@@ -4,10 +4,11 @@ rule counts:
         records=f"{RESULTS}/records.jsonl",
         clusters=f"{RESULTS}/clusters.tsv",
         eligibility=f"{RESULTS}/eligibility.tsv",
+        screening=f"{RESULTS}/screening.json",
     output:
         f"{RESULTS}/counts.json",
     params:
         cmd=stage("counts"),
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} "
-        "--eligibility {input.eligibility} --out {output}"
+        "--eligibility {input.eligibility} --screening {input.screening} --out {output}"

@@ -8,3 +8,20 @@ rule eligibility:
         cmd=stage("eligibility"),
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} --out {output}"
+
+
+rule screening:
+    input:
+        records=f"{RESULTS}/records.jsonl",
+        eligibility=f"{RESULTS}/eligibility.tsv",
+        decisions=DECISION_FILES,
+    output:
+        summary=f"{RESULTS}/screening.json",
+        conflicts=f"{REPORTS}/screening_conflicts.tsv",
+        to_screen_csv=f"{REPORTS}/to_screen.csv",
+        to_screen_ris=f"{REPORTS}/to_screen.ris",
+    params:
+        cmd=stage("screening"),
+    shell:
+        "{params.cmd} --records {input.records} --eligibility {input.eligibility} "
+        "--out {output.summary} --outdir {REPORTS}"

@@ -51,13 +51,22 @@ def cmd_records(args):
 
 
 def cmd_dedup(args):
-    from reprisma.pipeline import derive_clusters, tsv_text
+    from reprisma.pipeline import derive_dedup, tsv_text
 
     protocol = _protocol(args)
-    rows = derive_clusters(_read_jsonl(args.records), protocol)
+    import pandas as pd
+
+    from reprisma.dedup import summary
+
+    records = _read_jsonl(args.records)
+    rows, result = derive_dedup(records, protocol)
+    atomic_write_text(Path(args.summary), dumps_json(summary(result, pd.DataFrame(records))))
     atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "cluster_id", "representative", "rule"]))
+    for frame, path in ((result.explanations, args.explanations), (result.maybe_pairs, args.maybe)):
+        atomic_write_text(Path(path), tsv_text(frame.to_dict("records"), list(frame.columns)))
     n = len({r["cluster_id"] for r in rows})
-    print(f"reprisma: {len(rows)} records in {n} clusters -> {args.out}", file=sys.stderr)
+    print(f"reprisma: {len(rows)} records in {n} clusters, {len(result.maybe_pairs)} borderline pairs for a "
+          f"human (see {args.maybe}) -> {args.out}", file=sys.stderr)
 
 
 def cmd_eligibility(args):
@@ -99,12 +108,14 @@ def cmd_counts(args):
 
 
 def cmd_report(args):
+    from reprisma.pipeline import read_tsv
     from reprisma.report import build_report
 
     protocol = _protocol(args)
     capture = _capture(args, protocol)
     counts = json.loads(Path(args.counts).read_text())
-    build_report(protocol, capture, counts, _read_jsonl(args.records), Path(args.outdir))
+    build_report(protocol, capture, counts, _read_jsonl(args.records), json.loads(Path(args.dedup).read_text()),
+                 json.loads(Path(args.screening).read_text()), Path(args.outdir))
     print(f"reprisma: report written to {Path(args.outdir) / 'report.html'}", file=sys.stderr)
 
 
@@ -138,11 +149,11 @@ def main(argv=None):
     p = stage("capture", cmd_capture, "capture-id", "out")
     p.add_argument("--kind", default="live", choices=["live", "example"])
     stage("records", cmd_records, "out")
-    stage("dedup", cmd_dedup, "records", "out")
+    stage("dedup", cmd_dedup, "records", "out", "explanations", "maybe", "summary")
     stage("eligibility", cmd_eligibility, "records", "clusters", "out")
     stage("screening", cmd_screening, "records", "eligibility", "out", "outdir")
     stage("counts", cmd_counts, "records", "clusters", "eligibility", "screening", "out")
-    stage("report", cmd_report, "counts", "records", "outdir")
+    stage("report", cmd_report, "counts", "records", "dedup", "screening", "outdir")
     p = stage("verify", cmd_verify, "counts")
     p.add_argument("--out", default=None)
 

@@ -20,32 +20,16 @@ def derive_records(capture: Capture) -> list[dict]:
     return merge_records(iter_capture_records(capture))
 
 
+def derive_dedup(records: list[dict], protocol: Protocol):
+    """The dedup engine on the records: (clusters.tsv rows, the engine's full result)."""
+    from reprisma.dedup import pipeline_rows
+
+    return pipeline_rows(records, protocol.config["dedup"]["overrides"])
+
+
 def derive_clusters(records: list[dict], protocol: Protocol) -> list[dict]:
-    """Rows (record_id, cluster_id, representative, rule): exact identifiers only (PMID, DOI)."""
-    parent: dict[str, str] = {r["record_id"]: r["record_id"] for r in records}
-    rule: dict[str, str] = {}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    by_doi: dict[str, str] = {}
-    for r in sorted(records, key=lambda r: r["record_id"]):
-        if r.get("doi"):
-            first = by_doi.setdefault(r["doi"], r["record_id"])
-            if first != r["record_id"]:
-                a, b = find(first), find(r["record_id"])
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-                    rule[r["record_id"]] = "doi"
-    rows = []
-    for r in sorted(records, key=lambda r: r["record_id"]):
-        cid = find(r["record_id"])
-        rows.append({"record_id": r["record_id"], "cluster_id": cid,
-                     "representative": cid == r["record_id"], "rule": rule.get(r["record_id"], "")})
-    return rows
+    """Rows (record_id, cluster_id, representative, rule), sorted by record_id."""
+    return derive_dedup(records, protocol)[0]
 
 
 def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Protocol) -> list[dict]:
@@ -108,6 +92,8 @@ def derive_screening(records: list[dict], eligibility: list[dict], protocol: Pro
         "conflicts": {"total": len(conflict_rows),
                       "unresolved": int((~conflict_rows["resolved"].astype(bool)).sum()) if len(conflict_rows) else 0},
         "kappa": [{k: (None if v != v else v) for k, v in row.items()} for row in kappa_rows.to_dict("records")],
+        "included_record_ids": sorted(resolved.loc[(resolved["stage"] == "full_text")
+                                                   & (resolved["decision"] == "include"), "record_id"]),
         "_conflicts": conflict_rows,
         "_ranking": ranking,
     }
@@ -123,12 +109,17 @@ def derive_counts(protocol: Protocol, capture: Capture, records, clusters, eligi
 
 def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> dict:
     """Every stage in memory, as the workflow chains them (used by verify)."""
+    import pandas as pd
+
+    from reprisma.dedup import summary
+
     records = derive_records(capture)
-    clusters = derive_clusters(records, protocol)
+    clusters, dedup_result = derive_dedup(records, protocol)
     eligibility = derive_eligibility(records, clusters, protocol)
     screening = derive_screening(records, eligibility, protocol, decision_files(protocol, base))
     counts = derive_counts(protocol, capture, records, clusters, eligibility, screening)
-    return {"records": records, "clusters": clusters, "eligibility": eligibility,
+    return {"records": records, "clusters": clusters, "dedup": summary(dedup_result, pd.DataFrame(records)),
+            "eligibility": eligibility,
             "screening": screening, "counts": counts}
 
 

@@ -12,7 +12,8 @@ from tests.workflow.conftest import PROJECT, run_snakemake
 
 pytestmark = pytest.mark.workflow
 
-REPORT_FILES = ["report.html", "prisma.svg", "counts.json", "prisma2020.csv", "included.csv", "included.ris"]
+REPORT_FILES = ["report.html", "prisma.svg", "counts.json", "prisma2020.csv", "included.csv", "included.ris",
+                "screening_conflicts.tsv", "to_screen.csv", "to_screen.ris"]
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
 import glob
+import os
 import json
 import shlex
 import sys
@@ -39,7 +40,9 @@ def snapshot_inputs(wildcards=None):
 DECISION_FILES = sorted(glob.glob(f"{CONFIG['screening']['decisions_dir']}/*.tsv"))
 
 REPORT_FILES = ["report.html", "prisma.svg", "counts.json", "prisma2020.csv", "included.csv", "included.ris"]
-SCREENING_FILES = ["screening_conflicts.tsv", "to_screen.csv", "to_screen.ris"]
+SCREENING_FILES = ["screening_conflicts.tsv", "to_screen.csv", "to_screen.ris", "dedup_explanations.tsv", "dedup_maybe.tsv"]
+# forced merges and splits; a missing file means none
+OVERRIDES = [CONFIG["dedup"]["overrides"]] if os.path.exists(CONFIG["dedup"]["overrides"]) else []
 
 
 def all_outputs():

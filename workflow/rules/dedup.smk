@@ -1,9 +1,14 @@
 rule dedup:
     input:
         records=f"{RESULTS}/records.jsonl",
+        overrides=OVERRIDES,
     output:
-        f"{RESULTS}/clusters.tsv",
+        clusters=f"{RESULTS}/clusters.tsv",
+        summary=f"{RESULTS}/dedup_summary.json",
+        explanations=f"{REPORTS}/dedup_explanations.tsv",
+        maybe=f"{REPORTS}/dedup_maybe.tsv",
     params:
         cmd=stage("dedup"),
     shell:
-        "{params.cmd} --records {input.records} --out {output}"
+        "{params.cmd} --records {input.records} --out {output.clusters} "
+        "--explanations {output.explanations} --maybe {output.maybe} --summary {output.summary}"

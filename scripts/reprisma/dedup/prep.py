@@ -1,0 +1,222 @@
+"""Step 1: bring both input shapes to one normalised frame.
+
+Input shapes:
+(a) the bib-dedupe benchmark table: ``ID, title, year, author, pages, volume, number, ENTRYTYPE,
+    journal`` and optionally ``doi, abstract, booktitle, issue, ...`` (BibTeX authors);
+(b) the pipeline's record schema (``workflow/schemas/record.schema.json``): ``record_id, pmid,
+    doi, nct_ids, title, abstract, authors, journal, journal_abbrev, volume, issue, pages, year,
+    publication_types, source, ...``.
+
+``prep`` returns a frame indexed 0..n-1 holding the original id (``record_id``), the original
+display fields and the normalised comparison fields (``n_*``), sorted by ``record_id`` so that
+everything downstream is independent of input order.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .prep_author import author_string, parse_bibtex_authors, parse_record_authors
+from .prep_doi import normalise_doi
+from .prep_journal import normalise_journal
+from .prep_pages import normalise_pages
+from .prep_title import contrast_tokens, normalise_title, title_kind
+from .prep_year import normalise_year
+
+_NCT = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
+_CONFERENCE_ENTRYTYPES = {"inproceedings", "conference", "proceedings"}
+_CONFERENCE_JOURNAL = re.compile(r"\b(?:abstracts?|meeting|congress|conference|symposium|annual scientific)\b",
+                                 re.IGNORECASE)
+_PUBTYPE_KIND = [
+    ("retraction of publication", "retraction"),
+    ("published erratum", "erratum"),
+    ("erratum", "erratum"),
+    ("comment", "comment"),
+    ("congress", "conference"),
+    ("meeting abstract", "conference"),
+    ("conference abstract", "conference"),
+    ("conference paper", "conference"),
+]
+
+
+class InputError(ValueError):
+    """The records table cannot be deduplicated (missing column, duplicate id, ...)."""
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "; ".join(str(v) for v in value)
+    return str(value).strip()
+
+
+def _as_list(value: Any) -> list:
+    if value is None:
+        return []
+    if isinstance(value, float) and value != value:
+        return []
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [v for v in value if v is not None and str(v).strip()]
+    text = str(value).strip()
+    if not text:
+        return []
+    if text.startswith("["):
+        import json
+
+        try:
+            parsed = json.loads(text)
+            if isinstance(parsed, list):
+                return [v for v in parsed if v is not None and str(v).strip()]
+        except ValueError:
+            pass
+    return [v.strip() for v in re.split(r";|\|", text) if v.strip()]
+
+
+def input_shape(df: pd.DataFrame) -> str:
+    """``"record"`` (pipeline schema), ``"benchmark"`` (bib-dedupe table) or an error."""
+    if "record_id" in df.columns:
+        return "record"
+    if "ID" in df.columns:
+        return "benchmark"
+    raise InputError("records table has neither a 'record_id' nor an 'ID' column")
+
+
+def _col(df: pd.DataFrame, *names: str) -> pd.Series:
+    for name in names:
+        if name in df.columns:
+            return df[name]
+    return pd.Series([None] * len(df), index=df.index, dtype=object)
+
+
+def _kind(title_k: str, pubtypes: list, entrytype: str, venue: str) -> str:
+    if title_k:
+        return title_k
+    for pt in pubtypes:
+        low = str(pt).lower()
+        for needle, kind in _PUBTYPE_KIND:
+            if needle == low or (needle != "comment" and needle in low):
+                return kind
+    if entrytype.lower() in _CONFERENCE_ENTRYTYPES:
+        return "conference"
+    if venue and _CONFERENCE_JOURNAL.search(venue):
+        return "conference"
+    return ""
+
+
+def prep(df: pd.DataFrame) -> pd.DataFrame:
+    """Normalise a records table (either shape) for blocking and matching."""
+    shape = input_shape(df)
+    idcol = "record_id" if shape == "record" else "ID"
+    ids = df[idcol].map(_text)
+    if (ids == "").any():
+        pos = int(np.flatnonzero((ids == "").to_numpy())[0])
+        raise InputError(f"row {pos + 1}: empty {idcol}")
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise InputError(f"duplicate {idcol} {dup.iloc[0]!r} (row {int(dup.index[0]) + 1})")
+
+    out = pd.DataFrame({"record_id": ids.to_numpy()})
+    title = _col(df, "title").map(_text).to_numpy()
+    out["title"] = title
+    if shape == "record":
+        authors = [parse_record_authors(_as_list(v)) for v in _col(df, "authors")]
+        source = _col(df, "source").map(_text).to_numpy()
+        pmid = _col(df, "pmid").map(_text).to_numpy()
+        pmcid = _col(df, "pmcid").map(_text).str.upper().to_numpy()
+        pubtypes = [_as_list(v) for v in _col(df, "publication_types")]
+        nct_lists = [_as_list(v) for v in _col(df, "nct_ids")]
+        entrytype = [""] * len(df)
+        journal = _col(df, "journal").map(_text)
+        journal = journal.where(journal != "", _col(df, "journal_abbrev").map(_text)).to_numpy()
+        issue = _col(df, "issue").map(_text).to_numpy()
+    else:
+        author_col = _col(df, "author").map(_text)
+        amap = {v: parse_bibtex_authors(v) for v in pd.unique(author_col)}
+        authors = [amap[v] for v in author_col]
+        source = np.array([""] * len(df), dtype=object)
+        pmid = _col(df, "pmid").map(_text).to_numpy()
+        pmcid = _col(df, "pmcid").map(_text).str.upper().to_numpy()
+        pubtypes = [[]] * len(df)
+        nct_lists = [[]] * len(df)
+        entrytype = list(_col(df, "ENTRYTYPE").map(_text))
+        journal = _col(df, "journal").map(_text)
+        journal = journal.where(journal != "", _col(df, "booktitle").map(_text)).to_numpy()
+        issue = _col(df, "issue", "number").map(_text).to_numpy()
+    out["source"] = source
+    out["journal"] = journal
+    year_raw = _col(df, "year").map(_text)
+    if shape == "record":  # fall back on the publication date when the year is unknown
+        year_raw = year_raw.where(year_raw != "", _col(df, "pub_date").map(_text).str[:4])
+    out["year_raw"] = year_raw.to_numpy()
+    out["volume"] = _col(df, "volume").map(_text).to_numpy()
+    out["issue"] = issue
+    out["pages"] = _col(df, "pages").map(_text).to_numpy()
+    out["doi"] = _col(df, "doi").map(_text).to_numpy()
+    out["abstract"] = _col(df, "abstract").map(_text).to_numpy()
+
+    uniq_titles = pd.unique(title)
+    ntitle_map = {t: normalise_title(t) for t in uniq_titles}
+    kind_map = {t: title_kind(t) for t in uniq_titles}
+    out["n_title"] = [ntitle_map[t] for t in title]
+    contrast_map = {t: contrast_tokens(t) for t in pd.unique(out["n_title"])}
+    out["n_contrast"] = [contrast_map[t] for t in out["n_title"]]
+    out["n_title_words"] = np.array([t.count(" ") + 1 if t else 0 for t in out["n_title"]], dtype=np.int32)
+    # MEDLINE marks a translated title with square brackets: "[A study of ...]".
+    stripped = pd.Series(title, dtype=object).str.strip().str.rstrip(".")
+    out["n_translated"] = (stripped.str.startswith("[") & stripped.str.endswith("]")).to_numpy()
+    out["n_authors"] = [author_string(a) for a in authors]
+    out["n_first_author"] = [a[0][0] if a else "" for a in authors]
+    out["n_author_count"] = np.array([len(a) for a in authors], dtype=np.int32)
+    jmap = {j: normalise_journal(j) for j in pd.unique(journal)}
+    out["n_journal"] = [jmap[j] for j in journal]
+    conf_journal = {j: bool(j and _CONFERENCE_JOURNAL.search(j)) for j in jmap}
+    # A trial registration is never the same record as an article (studies vs reports):
+    # registrations get their own kind, so only the NCT rule can join two of them.
+    registration = (out["source"] == "ctgov").to_numpy() | out["record_id"].str.startswith("ctgov:").to_numpy()
+    out["n_kind"] = [
+        kind_map[t] or (_kind("", pt, et, "conference" if conf_journal[j] else "") if (pt or et or conf_journal[j]) else "")
+        for t, pt, et, j in zip(title, pubtypes, entrytype, journal)
+    ]
+    if registration.any():
+        out.loc[registration, "n_kind"] = "registration"
+    # "conference" guessed only from the venue name (".Conference: 44th Annual Meeting" appended by
+    # one database) is weaker evidence than a title, a publication type or an entry type.
+    out["n_kind_weak"] = [
+        k == "conference" and not kind_map[t] and not pt and et.lower() not in _CONFERENCE_ENTRYTYPES
+        for k, t, pt, et in zip(out["n_kind"], title, pubtypes, entrytype)
+    ]
+    out["n_year"] = np.array([normalise_year(v) for v in out["year_raw"]], dtype=np.int32)
+    vol = out["volume"].str.extract(r"(\d+)", expand=False).fillna("").str.lstrip("0")
+    out["n_volume"] = vol.to_numpy()
+    pages = [normalise_pages(p) for p in out["pages"]]
+    out["n_page_first"] = [p[0] for p in pages]
+    out["n_page_last"] = [p[1] for p in pages]
+    out["n_doi"] = [normalise_doi(d) for d in out["doi"]]
+    out["n_pmid"] = [p if p.isdigit() else "" for p in pmid]
+    out["n_pmcid"] = pmcid
+    # Registrations: a ctgov record's own NCT id; reports: the NCT ids they mention.
+    own_nct = [rid.split(":", 1)[1].upper() if rid.startswith("ctgov:") else "" for rid in out["record_id"]]
+    out["n_registration"] = own_nct
+    mentioned = []
+    for lst, abstract in zip(nct_lists, out["abstract"]):
+        found = {str(v).upper() for v in lst}
+        found.update(m.upper() for m in _NCT.findall(abstract or ""))
+        mentioned.append(" ".join(sorted(found)))
+    out["n_nct_mentioned"] = mentioned
+    is_pubmed = (out["source"] == "pubmed") | out["record_id"].str.startswith("pubmed:") | (out["n_pmid"] != "")
+    out["n_is_pubmed"] = is_pubmed.to_numpy()
+    filled = np.zeros(len(out), dtype=np.int32)
+    for col in ("title", "journal", "volume", "pages", "doi", "abstract", "n_pmid", "issue", "year_raw"):
+        filled += (out[col] != "").to_numpy()
+    filled += (out["n_author_count"] > 0).to_numpy()
+    out["n_completeness"] = filled
+    out = out.sort_values("record_id", kind="stable").reset_index(drop=True)
+    return out

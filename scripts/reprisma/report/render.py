@@ -1,0 +1,46 @@
+"""The HTML report: one self-contained file (inline CSS and SVG, no script, no external URL)."""
+
+from __future__ import annotations
+
+import jinja2
+from markupsafe import Markup
+
+import reprisma
+from reprisma.report.diagram import render_prisma_svg
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("reprisma.report", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def provenance_of(manifest: dict, manifest_sha256: str) -> dict:
+    """What the report says about where its numbers come from, taken from the manifest."""
+    return {
+        "snapshot_id": f"{manifest['protocol_id']}/{manifest['capture_id']}",
+        "manifest_sha256": manifest_sha256,
+        "protocol_sha256": manifest["searches_sha256"],
+        "versions": manifest["versions"],
+        "raw_files": [{"path": f["path"], "size": f["size"], "sha256": f["sha256"]}
+                      for s in manifest["searches"] for f in s["files"]],
+        "example": manifest.get("provenance"),
+    }
+
+
+def render_report(protocol_config: dict, counts: dict, provenance: dict, included: list[dict],
+                  dedup: dict, screening: dict) -> str:
+    refresh = protocol_config.get("refresh")
+    return _ENV.get_template("report.html.j2").render(
+        protocol=protocol_config["protocol"] | {"citation": protocol_config["protocol"].get("citation", ""),
+                                                "doi": protocol_config["protocol"].get("doi")},
+        counts=counts,
+        provenance=provenance | {"versions": provenance["versions"] | {"reprisma": reprisma.__version__}},
+        refresh=refresh if refresh and refresh.get("enabled") else None,
+        svg=Markup(render_prisma_svg(counts)),
+        included=included,
+        dedup=dedup,
+        automation=counts["prisma"]["identification"].get("ineligible_by_automation_reasons") or {},
+        screening=screening,
+    )

@@ -1,0 +1,119 @@
+import copy
+import csv
+import io
+import xml.etree.ElementTree as ET
+
+import rispy
+
+from reprisma.report import build_report, included_ris, prisma_template_csv, render_prisma_svg
+from reprisma.report.render import provenance_of, render_report
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(svg: str) -> str:
+    root = ET.fromstring(svg)
+    return " ".join(t.text or "" for t in root.iter(f"{SVG}text")).replace("\u00a0", " ")
+
+
+def test_svg_has_every_box_count(example_run):
+    _, _, d = example_run
+    counts = d["counts"]
+    svg = render_prisma_svg(counts)
+    root = ET.fromstring(svg)
+    assert root.get("viewBox") and root.get("role") == "img"
+    assert root.find(f"{SVG}title") is not None and root.find(f"{SVG}desc") is not None
+    text = _texts(svg)
+    ident, scr = counts["prisma"]["identification"], counts["prisma"]["screening"]
+    for name, n in ident["databases"].items():
+        assert f"{name} (n = {n:,})" in text
+    assert f"Duplicate records removed (n = {ident['duplicates_removed']:,})" in text
+    assert f"Records screened (n = {scr['records_screened']:,})" in text
+    assert f"Awaiting a screening decision (n = {scr['records_pending']:,})" in text
+    # the updated-review arm: the paper's number, and the total adding the new studies to it
+    prev = counts["prisma"]["previous"]["studies"]
+    assert f"(n = {prev})" in text
+    assert f"Total studies included in review (n = {prev + counts['prisma']['included']['studies']})" in text
+
+
+def test_svg_grows_with_reasons_and_escapes(example_run):
+    _, _, d = example_run
+    counts = copy.deepcopy(d["counts"])
+    base_h = float(ET.fromstring(render_prisma_svg(counts)).get("height"))
+    counts["prisma"]["screening"]["reports_excluded"] = {f"reason <{i}> & more": i for i in range(1, 9)}
+    svg = render_prisma_svg(counts)
+    assert float(ET.fromstring(svg).get("height")) > base_h
+    assert "reason <3> & more (n = 3)" in _texts(svg)
+    assert "<3>" not in svg
+
+
+def test_svg_is_deterministic(example_run):
+    _, _, d = example_run
+    assert render_prisma_svg(d["counts"]) == render_prisma_svg(copy.deepcopy(d["counts"]))
+
+
+def _html(example_run, **changes):
+    protocol, cap, d = example_run
+    counts = copy.deepcopy(d["counts"])
+    for k, v in changes.items():
+        counts["capture"][k] = v
+    return render_report(protocol.config, counts, provenance_of(cap.manifest, cap.manifest_sha256),
+                         changes.pop("_included", []), d["dedup"] | {"found_twice": 0},
+                         {k: v for k, v in d["screening"].items() if not k.startswith("_")})
+
+
+def test_banner_only_for_example_captures(example_run):
+    assert "not a capture of PubMed or ClinicalTrials.gov" in _html(example_run)
+    assert 'id="example-banner"' not in _html(example_run, kind="live")
+
+
+def test_searches_table_and_assumptions(example_run):
+    protocol, _, d = example_run
+    html = _html(example_run)
+    for s in d["counts"]["searches"]:
+        assert f'id="search-{s["search_id"]}"' in html
+    for a in protocol.assumptions():
+        assert a["key"] in html
+
+
+def test_html_is_autoescaped(example_run):
+    protocol, cap, d = example_run
+    rec = copy.deepcopy(d["records"][0])
+    rec["title"] = '<script>alert("x")</script> & friends'
+    html = render_report(protocol.config, d["counts"], provenance_of(cap.manifest, cap.manifest_sha256), [rec],
+                         d["dedup"] | {"found_twice": 0},
+                         {k: v for k, v in d["screening"].items() if not k.startswith("_")})
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; friends" in html
+
+
+def test_prisma_template_csv(example_run):
+    _, _, d = example_run
+    counts = d["counts"]
+    rows = {r["data"]: r for r in csv.DictReader(io.StringIO(prisma_template_csv(counts)))}
+    assert list(rows["duplicates"].keys()) == ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
+    assert int(rows["duplicates"]["n"]) == counts["prisma"]["identification"]["duplicates_removed"]
+    assert int(rows["records_screened"]["n"]) == counts["prisma"]["screening"]["records_screened"]
+    assert int(rows["previous_studies"]["n"]) == counts["prisma"]["previous"]["studies"]
+    assert rows["database_specific_results"]["n"] == "; ".join(
+        f"{k}, {v}" for k, v in counts["prisma"]["identification"]["databases"].items())
+
+
+def test_included_ris_round_trip(example_run):
+    _, _, d = example_run
+    recs = [r for r in d["records"] if r["doi"]][:3]
+    entries = rispy.loads(included_ris(recs))
+    assert [e["id"] for e in entries] == [r["record_id"] for r in recs]
+    assert [e["doi"] for e in entries] == [r["doi"] for r in recs]
+    assert [e["title"] for e in entries] == [r["title"] for r in recs]
+
+
+def test_build_report_writes_everything_atomically(example_run, tmp_path):
+    protocol, cap, d = example_run
+    screening = {k: v for k, v in d["screening"].items() if not k.startswith("_")}
+    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["counts.json", "included.csv", "included.ris", "prisma.svg", "prisma2020.csv", "report.html"]
+    first = {n: (tmp_path / n).read_bytes() for n in names}
+    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path)
+    assert first == {n: (tmp_path / n).read_bytes() for n in names}

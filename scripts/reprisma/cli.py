@@ -1,7 +1,7 @@
 """Stage commands the Snakemake rules call: ``python -m reprisma.cli STAGE ...``.
 
-Each command reads the effective protocol (``--config-json``, the validated config Snakemake
-holds, so ``snakemake --config`` overrides reach every stage), does one stage and writes its
+Each command reads the effective protocol (``--protocol results/<id>/protocol.json``, the
+validated config Snakemake holds, so ``snakemake --config`` overrides reach every stage), does one stage and writes its
 outputs atomically. Errors print one line and exit 1.
 """
 
@@ -17,7 +17,7 @@ from reprisma.snapshot import SnapshotError, atomic_write_text, dumps_json
 
 
 def _protocol(args):
-    return validate_config(json.loads(args.config_json), args.config_file)
+    return validate_config(json.loads(Path(args.protocol).read_text(encoding="utf-8")), args.config_file)
 
 
 def _capture(args, protocol):
@@ -138,7 +138,7 @@ def main(argv=None):
 
     def stage(name, func, *opts):
         p = sub.add_parser(name)
-        p.add_argument("--config-json", required=True, help="the validated protocol as JSON")
+        p.add_argument("--protocol", required=True, help="the validated protocol as JSON (results/<id>/protocol.json)")
         p.add_argument("--config-file", default="config/config.yaml", help="where the protocol came from (for messages)")
         p.add_argument("--snapshot-root", default="snapshots")
         for opt in opts:

@@ -6,6 +6,7 @@ import sys
 from datetime import datetime, timezone
 
 from reprisma.protocol import ProtocolError, validate_config
+from reprisma.snapshot import atomic_write_text
 
 try:
     PROTOCOL = validate_config(config, workflow.configfiles[0] if workflow.configfiles else "config/config.yaml")
@@ -20,9 +21,14 @@ RESULTS = f"{CONFIG['results_dir']}/{PID}"
 REPORTS = CONFIG["reports_dir"]
 LIVE = CONFIG["mode"] == "live"
 CAPTURE_ID = CONFIG.get("capture_id") or datetime.now(timezone.utc).strftime("live-%Y%m%dT%H%M%SZ")
-# every stage command gets the validated protocol, so --config overrides reach all of them
-STAGE_ARGS = (f"--config-json {shlex.quote(json.dumps(CONFIG, sort_keys=True))} "
-              f"--config-file {shlex.quote(PROTOCOL.source_path)} --snapshot-root {shlex.quote(SNAPSHOTS)}")
+# Every stage reads the validated protocol from one file, so --config overrides reach all of them
+# and a changed protocol makes the stages that read it run again. Rewritten only when it changes.
+PROTOCOL_JSON = f"{RESULTS}/protocol.json"
+_protocol_text = json.dumps(CONFIG, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+if not os.path.exists(PROTOCOL_JSON) or open(PROTOCOL_JSON, encoding="utf-8").read() != _protocol_text:
+    atomic_write_text(PROTOCOL_JSON, _protocol_text)
+STAGE_ARGS = (f"--protocol {shlex.quote(PROTOCOL_JSON)} --config-file {shlex.quote(PROTOCOL.source_path)} "
+              f"--snapshot-root {shlex.quote(SNAPSHOTS)}")
 
 
 def stage(name):
@@ -30,10 +36,10 @@ def stage(name):
 
 
 def snapshot_inputs(wildcards=None):
-    """What replay reads: the LOCK (and, in live mode, the capture that writes it)."""
+    """What replay reads: the protocol and the LOCK (in live mode, the capture that writes it)."""
     if LIVE:
-        return [f"{RESULTS}/captures/{CAPTURE_ID}.json"]
-    return [f"{SNAPSHOTS}/{PID}/LOCK"]
+        return [PROTOCOL_JSON, f"{RESULTS}/captures/{CAPTURE_ID}.json"]
+    return [PROTOCOL_JSON, f"{SNAPSHOTS}/{PID}/LOCK"]
 
 
 # human decisions: every TSV in the decisions folder (a new file makes the counts rerun)

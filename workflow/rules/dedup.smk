@@ -1,5 +1,6 @@
 rule dedup:
     input:
+        protocol=PROTOCOL_JSON,
         records=f"{RESULTS}/records.jsonl",
         overrides=OVERRIDES,
     output:

@@ -1,5 +1,6 @@
 rule eligibility:
     input:
+        protocol=PROTOCOL_JSON,
         records=f"{RESULTS}/records.jsonl",
         clusters=f"{RESULTS}/clusters.tsv",
     output:
@@ -12,6 +13,7 @@ rule eligibility:
 
 rule screening:
     input:
+        protocol=PROTOCOL_JSON,
         records=f"{RESULTS}/records.jsonl",
         eligibility=f"{RESULTS}/eligibility.tsv",
         decisions=DECISION_FILES,

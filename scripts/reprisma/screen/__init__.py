@@ -1,0 +1,1 @@
+"""The screening stage: automated eligibility, human decisions, ranking and interchange."""

@@ -1,0 +1,435 @@
+"""Human screening decisions: load and validate the TSV files, find conflicts, compute Cohen's
+kappa, resolve decisions.
+
+Files (``config/screening/*.tsv``), tab-separated, header first, ``#`` lines are comments::
+
+    record_id  stage  reviewer  decision  reason  date  [note]
+
+* ``stage``: ``title_abstract`` or ``full_text``; ``decision``: ``include``, ``exclude``, ``maybe``;
+* ``reason``: from the protocol's controlled list, required for full-text exclusions;
+* ``date``: ISO ``YYYY-MM-DD``.
+
+Row schema: ``workflow/schemas/decisions.schema.json``. Every problem is reported as
+``FILE:LINE: message`` (line numbers count every physical line, header = line 1), all problems
+at once, in a :class:`DecisionFileError`.
+
+Resolution (per record and stage): a row by reviewer ``consensus`` or by the protocol's third
+reviewer (``ScreeningSettings.resolver``) decides. Otherwise, with ``mode="single"`` one reviewer's
+decision is final; with ``mode="dual"`` two different reviewers must have decided. When the
+reviewers disagree the record is a *conflict* and stays *pending* until resolved. A final
+``maybe`` at title/abstract sends the record on to full text (it is not excluded); a final
+``maybe`` at full text is pending.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import itertools
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import pandas as pd
+
+__all__ = [
+    "COLUMNS",
+    "STAGES",
+    "DECISIONS",
+    "CONSENSUS",
+    "ScreeningSettings",
+    "Problem",
+    "DecisionFileError",
+    "read_decision_files",
+    "validate_decisions",
+    "load_decisions",
+    "resolve_decisions",
+    "conflicts",
+    "kappa_table",
+    "screening_summary",
+    "write_decisions_tsv",
+]
+
+COLUMNS = ["record_id", "stage", "reviewer", "decision", "reason", "date", "note"]
+REQUIRED_COLUMNS = ["record_id", "stage", "reviewer", "decision", "reason", "date"]
+STAGES = ("title_abstract", "full_text")
+DECISIONS = ("include", "exclude", "maybe")
+CONSENSUS = "consensus"
+
+
+@dataclass(frozen=True)
+class ScreeningSettings:
+    """The protocol's screening settings.
+
+    ``mode``: ``single`` or ``dual`` screening; ``reasons``: the controlled list of exclusion
+    reasons; ``resolver``: name of the third reviewer whose rows resolve conflicts (rows by
+    ``consensus`` always do).
+    """
+
+    mode: str = "single"
+    reasons: tuple[str, ...] = ()
+    resolver: str | None = None
+
+    def __post_init__(self):
+        if self.mode not in ("single", "dual"):
+            raise ValueError(f"screening mode must be 'single' or 'dual', not {self.mode!r}")
+        object.__setattr__(self, "reasons", tuple(self.reasons))
+
+    @classmethod
+    def from_protocol(cls, screening: dict | None) -> "ScreeningSettings":
+        """From the protocol's ``screening`` mapping (keys ``mode``, ``exclusion_reasons``,
+        ``resolver``); missing keys take the defaults."""
+        s = screening or {}
+        return cls(
+            mode=s.get("mode", "single"),
+            reasons=tuple(s.get("exclusion_reasons", ()) or ()),
+            resolver=s.get("resolver"),
+        )
+
+    def resolvers(self) -> set[str]:
+        return {CONSENSUS} | ({self.resolver} if self.resolver else set())
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class DecisionFileError(ValueError):
+    """One or more problems in decision files; ``problems`` lists them (file, line, message)."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = sorted(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in screening decision files:"
+        super().__init__("\n".join([head] + [f"  {p}" for p in self.problems]))
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict:
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        for cand in (
+            parent / "workflow" / "schemas" / "decisions.schema.json",
+            parent / "schemas" / "decisions.schema.json",
+        ):
+            if cand.is_file():
+                return json.loads(cand.read_text(encoding="utf-8"))
+    raise FileNotFoundError("decisions.schema.json not found next to the package")
+
+
+def _validator():
+    import jsonschema
+
+    schema = _schema()
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema)
+
+
+def read_decision_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read TSV files into one table (columns ``COLUMNS`` + ``file``, ``line``).
+
+    Returns the rows and the per-row problems found by the JSON Schema (wrong columns, bad
+    values, bad dates, missing full-text exclusion reason).
+    """
+    rows: list[dict] = []
+    problems: list[Problem] = []
+    validator = _validator()
+    for path in paths:
+        path = Path(path)
+        name = str(path)
+        with open(path, encoding="utf-8", newline="") as fh:
+            lines = fh.read().splitlines()
+        header = None
+        for lineno, text in enumerate(lines, start=1):
+            if not text.strip() or text.lstrip().startswith("#"):
+                continue
+            cells = next(csv.reader([text], delimiter="\t", quoting=csv.QUOTE_NONE))
+            if header is None:
+                header = [c.strip() for c in cells]
+                missing = [c for c in REQUIRED_COLUMNS if c not in header]
+                unknown = [c for c in header if c not in COLUMNS]
+                if missing or unknown:
+                    msg = []
+                    if missing:
+                        msg.append(f"missing column(s) {', '.join(missing)}")
+                    if unknown:
+                        msg.append(f"unknown column(s) {', '.join(unknown)}")
+                    problems.append(
+                        Problem(name, lineno, "; ".join(msg) + f" (expected {', '.join(COLUMNS)})")
+                    )
+                    break
+                continue
+            if len(cells) != len(header):
+                problems.append(
+                    Problem(name, lineno, f"expected {len(header)} tab-separated fields, found {len(cells)}")
+                )
+                continue
+            row = {k: (v.strip() if v.strip() != "" else None) for k, v in zip(header, cells)}
+            inst = {k: v for k, v in row.items() if v is not None}
+            for err in sorted(validator.iter_errors(inst), key=lambda e: list(e.path)):
+                where = ".".join(str(p) for p in err.path)
+                problems.append(Problem(name, lineno, _schema_message(err, where)))
+            if row.get("date"):
+                try:
+                    _dt.date.fromisoformat(row["date"])
+                except ValueError:
+                    problems.append(Problem(name, lineno, f"date {row['date']!r} is not a valid ISO date (YYYY-MM-DD)"))
+            full = {c: row.get(c) for c in COLUMNS}
+            full["file"] = name
+            full["line"] = lineno
+            rows.append(full)
+        if header is None and not problems:
+            problems.append(Problem(name, 1, "empty decision file (no header row)"))
+    df = _clean(pd.DataFrame(rows, columns=COLUMNS + ["file", "line"]))
+    return df, problems
+
+
+def _schema_message(err, where: str) -> str:
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        if missing == "reason":
+            return "full-text exclusion without a reason (column 'reason' is required)"
+        return f"missing value in column {missing!r}"
+    if err.validator == "enum":
+        return f"column {where!r}: {err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "pattern":
+        return f"column {where!r}: {err.instance!r} has the wrong form (expected pattern {err.validator_value})"
+    if where == "reason":
+        return "full-text exclusion without a reason (column 'reason' is required)"
+    return f"column {where!r}: {err.message}"
+
+
+def _clean(df: pd.DataFrame) -> pd.DataFrame:
+    """Object columns with None for missing values (pandas may hold NaN), file/line present."""
+    df = df.copy()
+    for c in COLUMNS:
+        if c not in df.columns:
+            df[c] = None
+    if "file" not in df.columns:
+        df["file"] = "<table>"
+    if "line" not in df.columns:
+        df["line"] = range(2, len(df) + 2)
+    df = df.astype(object)
+    return df.where(df.notna(), None)
+
+
+def validate_decisions(
+    df: pd.DataFrame,
+    settings: ScreeningSettings,
+    known_ids: Iterable[str] | None = None,
+) -> list[Problem]:
+    """Checks across rows: unknown ids, duplicate (record, stage, reviewer) rows, reasons not in
+    the protocol's list, full-text decisions for records excluded at title/abstract."""
+    df = _clean(df)
+    problems: list[Problem] = []
+    known = set(known_ids) if known_ids is not None else None
+    first: dict[tuple, tuple[str, int]] = {}
+    allowed = set(settings.reasons)
+    for r in df.itertuples(index=False):
+        if known is not None and r.record_id is not None and r.record_id not in known:
+            problems.append(Problem(r.file, r.line, f"unknown record id {r.record_id!r}"))
+        key = (r.record_id, r.stage, r.reviewer)
+        if None not in key:
+            if key in first:
+                f0, l0 = first[key]
+                problems.append(
+                    Problem(
+                        r.file,
+                        r.line,
+                        f"duplicate decision for record {r.record_id!r}, stage {r.stage}, "
+                        f"reviewer {r.reviewer!r} (first at {f0}:{l0})",
+                    )
+                )
+            else:
+                first[key] = (r.file, r.line)
+        if r.reason is not None and r.reason not in allowed:
+            listed = ", ".join(settings.reasons) if settings.reasons else "(the protocol declares none)"
+            problems.append(
+                Problem(r.file, r.line, f"reason {r.reason!r} is not in the protocol's list: {listed}")
+            )
+    # full text after a title/abstract exclusion (on the resolved title/abstract decisions)
+    ta = resolve_decisions(df[df["stage"] == "title_abstract"], settings, _checked=True)
+    excluded = set(ta.loc[ta["decision"] == "exclude", "record_id"])
+    ft = df[(df["stage"] == "full_text") & df["record_id"].isin(excluded)]
+    for r in ft.itertuples(index=False):
+        problems.append(
+            Problem(
+                r.file,
+                r.line,
+                f"full-text decision for record {r.record_id!r}, which was excluded at title/abstract",
+            )
+        )
+    return problems
+
+
+def load_decisions(
+    paths: Iterable[str | Path],
+    settings: ScreeningSettings,
+    known_ids: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Read and validate decision files; raise :class:`DecisionFileError` listing every problem."""
+    df, problems = read_decision_files(paths)
+    if problems:
+        raise DecisionFileError(problems)
+    problems = validate_decisions(df, settings, known_ids)
+    if problems:
+        raise DecisionFileError(problems)
+    return _clean(df)
+
+
+def _group_outcome(group: pd.DataFrame, stage: str, settings: ScreeningSettings) -> dict:
+    resolvers = settings.resolvers()
+    res = group[group["reviewer"].isin(resolvers)]
+    revs = group[~group["reviewer"].isin(resolvers)]
+    decisions = sorted(set(revs["decision"]))
+    reviewers = sorted(set(revs["reviewer"]))
+    out = {
+        "reviewers": ";".join(reviewers),
+        "reviewer_decisions": ";".join(
+            f"{a}={b}" for a, b in sorted(zip(revs["reviewer"], revs["decision"]))
+        ),
+        "conflict": len(decisions) > 1,
+    }
+    if len(res):
+        # the latest resolution row (by date, then file order) decides
+        last = res.sort_values(["date", "file", "line"], kind="stable").iloc[-1]
+        decision, reason, basis = last["decision"], last["reason"], f"resolved:{last['reviewer']}"
+    elif len(decisions) > 1:
+        decision, reason, basis = "pending", None, "conflict"
+    elif settings.mode == "dual" and len(reviewers) < 2:
+        decision, reason, basis = "pending", None, "awaiting second reviewer"
+    else:
+        decision = decisions[0]
+        reasons = sorted({x for x in revs["reason"] if isinstance(x, str) and x})
+        reason = ";".join(reasons) if reasons else None
+        basis = "single" if len(reviewers) == 1 else "agreement"
+    if stage == "full_text" and decision == "maybe":
+        basis, decision = "maybe at full text", "pending"
+    out.update(decision=decision, reason=reason, basis=basis)
+    return out
+
+
+def resolve_decisions(
+    df: pd.DataFrame, settings: ScreeningSettings, *, _checked: bool = False
+) -> pd.DataFrame:
+    """One row per (record_id, stage): ``decision`` (include, exclude, maybe, pending),
+    ``reason``, ``basis`` (single, agreement, resolved:<who>, conflict, awaiting second reviewer,
+    maybe at full text), ``conflict`` (the reviewers disagreed, resolved or not), ``reviewers``,
+    ``reviewer_decisions``. Sorted by stage, then record id."""
+    cols = ["record_id", "stage", "decision", "reason", "basis", "conflict", "reviewers", "reviewer_decisions"]
+    rows = []
+    df = _clean(df)
+    good = df.dropna(subset=["record_id", "stage", "reviewer", "decision"])
+    for (rid, stage), g in good.groupby(["record_id", "stage"], sort=True):
+        o = _group_outcome(g, stage, settings)
+        o.update(record_id=rid, stage=stage)
+        rows.append(o)
+    out = pd.DataFrame(rows, columns=cols)
+    out["_s"] = out["stage"].map({s: i for i, s in enumerate(STAGES)})
+    return out.sort_values(["_s", "record_id"], kind="stable").drop(columns="_s").reset_index(drop=True)
+
+
+def conflicts(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
+    """The conflicts table: every (record, stage) on which reviewers disagreed, with the
+    decisions, whether it is resolved, and the resolution."""
+    res = resolve_decisions(df, settings)
+    c = res[res["conflict"].astype(bool)].copy()  # astype: an empty object column would select columns
+    c["resolved"] = c["basis"].str.startswith("resolved:")
+    c["resolution"] = [d if ok else None for d, ok in zip(c["decision"], c["resolved"])]
+    c = c.astype(object)
+    return c[["record_id", "stage", "reviewer_decisions", "resolved", "resolution", "basis"]].reset_index(drop=True)
+
+
+def kappa_table(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
+    """Cohen's kappa per stage and reviewer pair, over the records both reviewers decided
+    (resolution rows left out). Columns: stage, reviewer_a, reviewer_b, n, agreement, kappa
+    (None when undefined, e.g. both reviewers gave one and the same decision throughout)."""
+    from sklearn.metrics import cohen_kappa_score
+
+    rows = []
+    df = _clean(df)
+    revs = df[~df["reviewer"].isin(settings.resolvers())].dropna(subset=["reviewer", "decision"])
+    for stage in STAGES:
+        s = revs[revs["stage"] == stage]
+        wide = s.pivot_table(index="record_id", columns="reviewer", values="decision", aggfunc="first")
+        for a, b in itertools.combinations(sorted(wide.columns), 2):
+            both = wide[[a, b]].dropna()
+            if both.empty:
+                continue
+            agree = float((both[a] == both[b]).mean())
+            if both[a].nunique() == 1 and both[b].nunique() == 1 and (both[a] == both[b]).all():
+                k = None
+            else:
+                k = float(cohen_kappa_score(both[a], both[b], labels=list(DECISIONS)))
+            rows.append(dict(stage=stage, reviewer_a=a, reviewer_b=b, n=len(both), agreement=agree, kappa=k))
+    return pd.DataFrame(rows, columns=["stage", "reviewer_a", "reviewer_b", "n", "agreement", "kappa"])
+
+
+def screening_summary(resolved: pd.DataFrame, records_screened: Iterable[str] | None = None) -> dict:
+    """Counts for the PRISMA ledger from resolved decisions.
+
+    ``records_screened``: the ids that entered title/abstract screening (after dedup and
+    automation); those without any title/abstract decision count as ``not_screened``.
+    Returns ``{stage: {include, exclude, maybe, pending, not_screened?, reasons: {reason: n}}}``;
+    full-text exclusions are counted per reason. Only resolved decisions count; ``pending``
+    says how many still wait for a (second or resolving) reviewer.
+    """
+    out: dict = {}
+    for stage in STAGES:
+        s = resolved[resolved["stage"] == stage]
+        counts = {k: int((s["decision"] == k).sum()) for k in (*DECISIONS, "pending")}
+        reasons: dict[str, int] = {}
+        for r in s.loc[s["decision"] == "exclude", "reason"]:
+            key = r if r else "(no reason)"
+            reasons[key] = reasons.get(key, 0) + 1
+        counts["reasons"] = dict(sorted(reasons.items()))
+        out[stage] = counts
+    if records_screened is not None:
+        ids = set(records_screened)
+        decided = set(resolved.loc[resolved["stage"] == "title_abstract", "record_id"])
+        out["title_abstract"]["not_screened"] = len(ids - decided)
+        ta = resolved[resolved["stage"] == "title_abstract"]
+        passed = set(ta.loc[ta["decision"].isin(["include", "maybe"]), "record_id"])
+        ft_decided = set(resolved.loc[resolved["stage"] == "full_text", "record_id"])
+        out["full_text"]["not_screened"] = len(passed - ft_decided)
+    return out
+
+
+def write_decisions_tsv(path: str | Path, rows: pd.DataFrame | Sequence[dict]) -> None:
+    """Write decision rows as a decisions TSV (columns ``COLUMNS``), atomically, sorted by
+    stage, record, reviewer so the bytes are deterministic."""
+    import io
+    import os
+    import tempfile
+
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    df = df.reindex(columns=COLUMNS)
+    df["_s"] = df["stage"].map({s: i for i, s in enumerate(STAGES)})
+    df = df.sort_values(["_s", "record_id", "reviewer"], kind="stable").drop(columns="_s")
+    buf = io.StringIO()
+    buf.write("\t".join(COLUMNS) + "\n")
+    for r in df.itertuples(index=False):
+        cells = ["" if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in r]
+        for c in cells:
+            if "\t" in c or "\n" in c:
+                raise ValueError(f"tab or newline in a decision field: {c!r}")
+        buf.write("\t".join(cells) + "\n")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(buf.getvalue())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

@@ -76,6 +76,7 @@ def derive_screening(records: list[dict], eligibility: list[dict], protocol: Pro
     ta_final = resolved[resolved["stage"] == "title_abstract"]
     labels = {rid: int(d in ("include", "maybe")) for rid, d in zip(ta_final["record_id"], ta_final["decision"])
               if d != "pending"}
+    progress = screening_progress(decisions, ta_final)
     by_id = {r["record_id"]: r for r in records}
     pool = [by_id[i] for i in screened]
     ranking = rank_records(pool, labels, keywords=cfg.get("keywords") or [], seed=0)
@@ -92,11 +93,30 @@ def derive_screening(records: list[dict], eligibility: list[dict], protocol: Pro
         "conflicts": {"total": len(conflict_rows),
                       "unresolved": int((~conflict_rows["resolved"].astype(bool)).sum()) if len(conflict_rows) else 0},
         "kappa": [{k: (None if v != v else v) for k, v in row.items()} for row in kappa_rows.to_dict("records")],
+        "progress": progress,
         "included_record_ids": sorted(resolved.loc[(resolved["stage"] == "full_text")
                                                    & (resolved["decision"] == "include"), "record_id"]),
         "_conflicts": conflict_rows,
         "_ranking": ranking,
     }
+
+
+def screening_progress(decisions, ta_final) -> list[dict]:
+    """Cumulative title/abstract screening by date: records with a final decision, and how many
+    of them went on to full text. A record's date is that of its last title/abstract row."""
+    final = ta_final[ta_final["decision"] != "pending"]
+    if final.empty:
+        return []
+    ta_rows = decisions[decisions["stage"] == "title_abstract"]
+    last_date = ta_rows.groupby("record_id")["date"].max()
+    days = sorted({str(last_date[r]) for r in final["record_id"]})
+    out, decided, passed = [], 0, 0
+    for day in days:
+        today = final[[str(last_date[r]) == day for r in final["record_id"]]]
+        decided += len(today)
+        passed += int(today["decision"].isin(["include", "maybe"]).sum())
+        out.append({"date": day, "decided": decided, "to_full_text": passed})
+    return out
 
 
 def derive_counts(protocol: Protocol, capture: Capture, records, clusters, eligibility, screening=None) -> dict:

@@ -177,3 +177,14 @@ def test_import_cli(tmp_path, capsys):
     assert main(["import-rayyan", str(p), "--date", "2024-05-01", "--reviewer-map", "Alice Smith=alice",
                  "--out", str(tmp_path / "r.tsv")]) == 0
     assert "\talice\t" in (tmp_path / "r.tsv").read_text()
+
+
+def test_import_cli_never_overwrites_recorded_decisions(tmp_path, capsys):
+    from reprisma.screen.__main__ import main
+
+    out = tmp_path / "ta_alice.tsv"
+    out.write_text("record_id\tstage\treviewer\tdecision\treason\tdate\n")
+    before = out.read_bytes()
+    assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", "--out", str(out)]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert out.read_bytes() == before

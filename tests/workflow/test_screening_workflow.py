@@ -89,3 +89,10 @@ def test_bad_decisions_file_stops_with_file_and_line(project, tmp_path):
     err = out.stderr
     assert "typo.tsv:2: unknown record id 'pubmed:1'" in err
     assert "typo.tsv:3: reason 'because' is not in the protocol's list" in err
+
+
+def test_progress_plot_follows_the_decisions(project):
+    """After the first test's three rounds, the report plots screening progress by date."""
+    html = (project / "reports" / "report.html").read_text()
+    assert 'aria-label="Screening progress"' in html
+    assert "— decided (3)" in html and "2026-11-20" in html and "2026-11-23" in html

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 import reprisma
 from reprisma.report.diagram import render_prisma_svg
+from reprisma.report.progress import render_progress_svg
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("reprisma.report", "templates"),
@@ -43,4 +44,6 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
         dedup=dedup,
         automation=counts["prisma"]["identification"].get("ineligible_by_automation_reasons") or {},
         screening=screening,
+        progress_svg=Markup(render_progress_svg(screening.get("progress") or [],
+                                                counts["prisma"]["screening"]["records_screened"])),
     )

@@ -37,7 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         i = sub.add_parser(name, help=helptext)
         i.add_argument("export", help="the tool's export file")
-        i.add_argument("--out", required=True, help="decisions TSV to write (e.g. config/screening/ta_alice.tsv)")
+        i.add_argument("--out", required=True, help="decisions TSV to write (e.g. config/screening/ta_alice.tsv); "
+                       "an existing file is never overwritten")
         i.add_argument("--stage", default="title_abstract", choices=["title_abstract", "full_text"])
         i.add_argument("--date", help="ISO date for rows without one (required for Rayyan)")
         if name == "import-asreview":
@@ -49,7 +50,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _import(args) -> int:
+    from pathlib import Path
+
     from reprisma.screen.decisions import write_decisions_tsv
+
+    if Path(args.out).exists():
+        sys.stderr.write(f"error: {args.out} exists; decisions already recorded are never overwritten: "
+                         "choose a new file name (every *.tsv in config/screening is read)\n")
+        return 2
     from reprisma.screen.interchange import import_asreview, import_rayyan
 
     if args.command == "import-asreview":

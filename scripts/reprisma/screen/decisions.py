@@ -407,8 +407,6 @@ def write_decisions_tsv(path: str | Path, rows: pd.DataFrame | Sequence[dict]) -
     """Write decision rows as a decisions TSV (columns ``COLUMNS``), atomically, sorted by
     stage, record, reviewer so the bytes are deterministic."""
     import io
-    import os
-    import tempfile
 
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     df = df.reindex(columns=COLUMNS)
@@ -422,14 +420,6 @@ def write_decisions_tsv(path: str | Path, rows: pd.DataFrame | Sequence[dict]) -
             if "\t" in c or "\n" in c:
                 raise ValueError(f"tab or newline in a decision field: {c!r}")
         buf.write("\t".join(cells) + "\n")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    from reprisma.snapshot import atomic_write_text
+
+    atomic_write_text(Path(path), buf.getvalue())

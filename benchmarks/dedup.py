@@ -19,7 +19,6 @@ import argparse
 import csv
 import itertools
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -29,6 +28,9 @@ import pandas as pd
 import psutil
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from machine import describe  # noqa: E402
+
 REPO = HERE.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "dedup-benchmark"
 ENV_DIR = HERE / ".envs" / "bib-dedupe"
@@ -122,16 +124,7 @@ def run_bib_dedupe(py: Path, records: Path, out: Path, log: Path, timeout=None):
 
 
 def machine() -> str:
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = psutil.virtual_memory().total / 2**30
-    return f"{os.cpu_count()} CPUs ({cpu}), {mem:.0f} GiB RAM, Python {platform.python_version()}, {platform.system()}"
+    return describe()
 
 
 def fmt(x: float) -> str:

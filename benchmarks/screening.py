@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sqlite3
 import subprocess
 import sys
@@ -45,6 +44,9 @@ sys.path.insert(0, str(REPO / "scripts"))
 
 from reprisma.screen.metrics import screening_metrics  # noqa: E402
 from reprisma.screen.simulate import choose_prior, read_labelled  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import describe  # noqa: E402
 
 ASREVIEW_VERSION = "3.0.8"
 ENV = REPO / "benchmarks" / ".envs" / "asreview"
@@ -116,17 +118,7 @@ def run_asreview(
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = subprocess.run(["free", "-h"], capture_output=True, text=True).stdout.strip()
-    total = mem.splitlines()[1].split()[1] if mem else "?"
-    return f"{cpu}; nproc {os.cpu_count()}; RAM {total} (free -h); Python {platform.python_version()}"
+    return describe()
 
 
 def markdown(results: list[dict], label: str, seeds: list[int], command: str) -> str:

@@ -83,7 +83,8 @@ def cmd_screening(args):
 
     protocol = _protocol(args)
     records = _read_jsonl(args.records)
-    result = derive_screening(records, read_tsv(args.eligibility), protocol, decision_files(protocol))
+    result = derive_screening(records, read_tsv(args.clusters), read_tsv(args.eligibility), protocol,
+                              decision_files(protocol))
     conflict_rows = result.pop("_conflicts")
     ranking = result.pop("_ranking")
     outdir = Path(args.outdir)
@@ -151,7 +152,7 @@ def main(argv=None):
     stage("records", cmd_records, "out")
     stage("dedup", cmd_dedup, "records", "out", "explanations", "maybe", "summary")
     stage("eligibility", cmd_eligibility, "records", "clusters", "out")
-    stage("screening", cmd_screening, "records", "eligibility", "out", "outdir")
+    stage("screening", cmd_screening, "records", "clusters", "eligibility", "out", "outdir")
     stage("counts", cmd_counts, "records", "clusters", "eligibility", "screening", "out")
     stage("report", cmd_report, "counts", "records", "dedup", "screening", "outdir")
     p = stage("verify", cmd_verify, "counts")

@@ -55,7 +55,7 @@ def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
     return sorted(folder.glob("*.tsv")) if folder.is_dir() else []
 
 
-def derive_screening(records: list[dict], eligibility: list[dict], protocol: Protocol,
+def derive_screening(records: list[dict], clusters: list[dict], eligibility: list[dict], protocol: Protocol,
                      files: list[Path]) -> dict:
     """Resolved human decisions on the records that reached screening, in ledger terms, plus
     the conflicts, Cohen's kappa and the ranked list of what is left to screen."""
@@ -80,6 +80,8 @@ def derive_screening(records: list[dict], eligibility: list[dict], protocol: Pro
     by_id = {r["record_id"]: r for r in records}
     pool = [by_id[i] for i in screened]
     ranking = rank_records(pool, labels, keywords=cfg.get("keywords") or [], seed=0)
+    included = sorted(resolved.loc[(resolved["stage"] == "full_text") & (resolved["decision"] == "include"),
+                                   "record_id"])
     return {
         "mode": settings.mode,
         "decisions_files": [str(f) for f in files],
@@ -89,16 +91,29 @@ def derive_screening(records: list[dict], eligibility: list[dict], protocol: Pro
         "reports_not_retrieved": 0,
         "reports_excluded": ft["reasons"],
         "reports_included": ft["include"],
+        "studies_included": count_studies(records, clusters, included),
         "reports_pending": ft["pending"] + ft.get("not_screened", 0),
         "conflicts": {"total": len(conflict_rows),
                       "unresolved": int((~conflict_rows["resolved"].astype(bool)).sum()) if len(conflict_rows) else 0},
         "kappa": [{k: (None if v != v else v) for k, v in row.items()} for row in kappa_rows.to_dict("records")],
         "progress": progress,
-        "included_record_ids": sorted(resolved.loc[(resolved["stage"] == "full_text")
-                                                   & (resolved["decision"] == "include"), "record_id"]),
+        "included_record_ids": included,
         "_conflicts": conflict_rows,
         "_ranking": ranking,
     }
+
+
+def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str]) -> int:
+    """PRISMA 2020 studies behind the included reports: reports of one registered trial (its NCT
+    id in DataBank lists, secondary ids or the abstract) count once."""
+    if not report_ids:
+        return 0
+    import pandas as pd
+
+    from reprisma.dedup import link_studies
+
+    links = link_studies(records, pd.DataFrame(clusters))
+    return int(links.loc[links["record_id"].isin(report_ids), "study_id"].nunique())
 
 
 def screening_progress(decisions, ta_final) -> list[dict]:
@@ -136,7 +151,7 @@ def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> 
     records = derive_records(capture)
     clusters, dedup_result = derive_dedup(records, protocol)
     eligibility = derive_eligibility(records, clusters, protocol)
-    screening = derive_screening(records, eligibility, protocol, decision_files(protocol, base))
+    screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base))
     counts = derive_counts(protocol, capture, records, clusters, eligibility, screening)
     return {"records": records, "clusters": clusters, "dedup": summary(dedup_result, pd.DataFrame(records)),
             "eligibility": eligibility,

@@ -11,6 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from reprisma.protocol import Protocol
+from reprisma.search.capture import id_list_sha256
 from reprisma.snapshot import SnapshotError, check_files, load_manifest, read_lock, sha256_file
 
 
@@ -84,8 +85,6 @@ def verify(protocol: Protocol, snapshot_root: Path, counts_path: Path) -> tuple[
                 problems.append(f"{directory / 'manifest.json'}: search {s['search_id']}: "
                                 f"{s['records_received']} received but the service announced {s['count_reported']}")
             ids = sorted(r["record_id"].split(":", 1)[1] for r in records if s["search_id"] in r["search_ids"])
-            from reprisma.search.capture import id_list_sha256
-
             if id_list_sha256(ids) != s.get("id_list_sha256"):
                 problems.append(f"{directory / 'manifest.json'}: search {s['search_id']}: id list hash differs "
                                 "from the records in the raw files")

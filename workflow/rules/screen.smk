@@ -15,6 +15,7 @@ rule screening:
     input:
         protocol=PROTOCOL_JSON,
         records=f"{RESULTS}/records.jsonl",
+        clusters=f"{RESULTS}/clusters.tsv",
         eligibility=f"{RESULTS}/eligibility.tsv",
         decisions=DECISION_FILES,
     output:
@@ -25,5 +26,5 @@ rule screening:
     params:
         cmd=stage("screening"),
     shell:
-        "{params.cmd} --records {input.records} --eligibility {input.eligibility} "
+        "{params.cmd} --records {input.records} --clusters {input.clusters} --eligibility {input.eligibility} "
         "--out {output.summary} --outdir {REPORTS}"

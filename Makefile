@@ -38,9 +38,10 @@ refresh: $(STAMP)
 	$(SNAKEMAKE) --config mode=live
 	@echo "reprisma: new capture locked in snapshots/; report at $(CURDIR)/reports/report.html"
 
-#   make example-snapshot rebuild the shipped example snapshot from real records via the emulators
+#   make example-snapshot PSYNAMIC=DIR   rebuild the shipped example snapshot from real records via
+#                         the emulators (DIR: PsyNamic's CSV exports, kept in the team's shared data)
 example-snapshot: $(STAMP)
-	$(BIN)/python scripts/build_example_snapshot.py
+	$(BIN)/python scripts/build_example_snapshot.py --psynamic "$(PSYNAMIC)" --force
 
 #   make test             the whole test suite
 test: $(STAMP) browser

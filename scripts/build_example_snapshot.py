@@ -2,17 +2,18 @@
 """Build the shipped example snapshot: the real capture code against reprisma's emulators.
 
 The emulators serve only real records: PubMed records from PsyNamic's living-review exports
-(shared/data/psynamic) and from Biopython's and metapub's saved efetch responses
+(the team's shared data, passed with --psynamic) and from Biopython's and metapub's saved efetch responses
 (tests/fixtures/pubmed), and ClinicalTrials.gov studies saved from the real API v2
 (tests/fixtures/clinicaltrials). The capture is marked ``capture: example`` and the report
 says in a banner that its counts are not a capture of PubMed or ClinicalTrials.gov.
 
-    .venv/bin/python scripts/build_example_snapshot.py [--psynamic DIR] [--force]
+    .venv/bin/python scripts/build_example_snapshot.py --psynamic DIR [--force]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -37,8 +38,10 @@ DATA_TIMESTAMP = "2026-08-11T00:00:00"
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--psynamic", type=Path, default=PROJECT.parent / "shared" / "data" / "psynamic",
-                    help="folder with PsyNamic's CSV exports (default: ../shared/data/psynamic)")
+    default = os.environ.get("REPRISMA_PSYNAMIC_DIR")
+    ap.add_argument("--psynamic", type=Path, default=Path(default) if default else None, required=not default,
+                    help="folder with PsyNamic's three CSV exports (the team keeps them in its shared data "
+                         "folder; default: $REPRISMA_PSYNAMIC_DIR)")
     ap.add_argument("--config", type=Path, default=PROJECT / "config" / "config.yaml")
     ap.add_argument("--snapshot-root", type=Path, default=PROJECT / "snapshots")
     ap.add_argument("--capture-id", default="example")

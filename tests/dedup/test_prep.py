@@ -45,6 +45,14 @@ def test_title_kind():
     assert title_kind(h.at["id_0001173", "title"]) == "erratum"
     assert title_kind(h.at["id_0000190", "title"]) == ""
     assert title_kind(h.at["id_0000019", "title"]) == ""   # '[Erratum appears in ...' is a note on the article
+    # Correction notices titled with the corrected item's citation (Web of Science, Embase).
+    for rid in ("id_0000021", "id_0000057", "id_0000058"):
+        assert title_kind(h.at[rid, "title"]) == "erratum", rid
+    assert normalise_title(h.at["id_0000057", "title"]) == normalise_title(h.at["id_0000058", "title"])
+    assert normalise_title(h.at["id_0000058", "title"]) == "eculizumab for atypical hemolytic uremic syndrome"
+    assert title_kind("Outcomes of 2009 (n = 30)") == ""
+    assert title_kind(h.at["id_0000039", "title"]) == "reply"   # Web of Science's 'Title - Reply'
+    assert title_kind(h.at["id_0000009", "title"]) == ""
 
 
 def test_contrast():

@@ -17,10 +17,16 @@ Rules, in order (precision first — a false merge deletes a study):
    close, so union-find never chains across them): different kind of item (erratum, retraction
    notice, comment, reply, conference abstract vs article — except a conference label guessed
    only from a venue-name suffix when journal, year, volume, first page, title (>= 95) and authors
-   (>= 85) all agree), contrast conflict in the titles
+   (>= 85) all agree, or when the journal record can be that meeting abstract in print (a
+   supplement issue, one page or no pages; same journal and year, no other volume or first page,
+   title >= 97, authors >= 90): one abstract indexed under the meeting and under the journal),
+   contrast conflict in the titles
    (numbers, part/phase, in vivo/in vitro, men/women, ...), different DOIs, years more than one
    apart, different first pages (a one-digit typo in the first page with the same last page is
-   not a difference), different volumes, an empty title.
+   not a difference), different volumes, an empty title. Pages no rule can parse (``87A``,
+   ``01-Aug``) agree when written the same. A record without volume whose issue and first page
+   equal the other's volume and issue has its fields shifted one column (an export artefact):
+   the volumes agree and its page is unknown.
 3. fuzzy rules (no veto):
    ``title+authors``: title_sim >= 95, author_sim >= 85, years at most 1 apart, at least two
    of {same year, same first page, same volume, compatible journal}, one of them the page or
@@ -121,16 +127,25 @@ def match(records: pd.DataFrame, pairs: pd.DataFrame, workers: int = -1, keep_al
     vol_eq, vol_ne = vol_known & (va == vb), vol_known & (va != vb)
     pa, pb = _take(records, "n_page_first", a), _take(records, "n_page_first", b)
     la, lb = _take(records, "n_page_last", a), _take(records, "n_page_last", b)
-    page_known = (pa != "") & (pb != "")
+    ra, rb = _take(records, "n_page_raw", a), _take(records, "n_page_raw", b)
+    raw_page_eq = (ra != "") & (ra == rb)
+    page_known = ((pa != "") & (pb != "")) | raw_page_eq
     # A single page equal to the other's last page ("488" vs "487-488") agrees.
     page_eq = page_known & ((pa == pb) | ((la == "") & (pa == lb)) | ((lb == "") & (pb == la)))
+    page_eq = page_eq | raw_page_eq
     # A typo in the first page ("2297-2108" vs "2097-2108", "2141-2147" vs "2142-2147"): same last
     # page and first pages of one length differing in one digit.
     for i in np.flatnonzero(page_known & ~page_eq & (la != "") & (la == lb)):
         x, y = pa[i], pb[i]
         if len(x) == len(y) and sum(c != d for c, d in zip(x, y)) == 1:
             page_eq[i] = True
-    page_ne = page_known & ~page_eq
+    # Fields shifted by one column when the volume is missing (an export artefact): volume "",
+    # issue "26", pages "9" is volume 26, issue 9 with the pages lost.
+    ia, ib = _take(records, "n_issue", a), _take(records, "n_issue", b)
+    shifted = (((va == "") & (ia != "") & (ia == vb) & (la == "") & (pa == ib))
+               | ((vb == "") & (ib != "") & (ib == va) & (lb == "") & (pb == ia)))
+    vol_eq = vol_eq | shifted
+    page_ne = page_known & ~page_eq & ~shifted
     da, db = _take(records, "n_doi", a), _take(records, "n_doi", b)
     doi_eq = (da != "") & (da == db)
     doi_ne = (da != "") & (db != "") & (da != db)
@@ -168,7 +183,16 @@ def match(records: pd.DataFrame, pairs: pd.DataFrame, workers: int = -1, keep_al
     # Same journal, year, volume and first page, same title and authors: a venue-name
     # "Conference:" suffix on one side is a labelling difference, not a different item.
     same_place = year_known & (year_gap == 0) & page_eq & vol_eq & journal_ok
-    kind_ne = kind_ne & ~(kind_weak_only & same_place & (title_sim >= 95) & (author_sim >= 85))
+    # A meeting abstract indexed twice: once under the meeting ("Journal.Conference: ..."), once
+    # as printed in that journal (a supplement issue, or one page, or no pages). Nothing may
+    # disagree: same year and journal, no different volume or first page, same title and authors.
+    sa, sb = _take(records, "n_supplement", a), _take(records, "n_supplement", b)
+    abstract_like_a = sa | (la == "")
+    abstract_like_b = sb | (lb == "")
+    printed = np.where(weak_a, abstract_like_b, abstract_like_a)
+    same_abstract = (year_known & (year_gap == 0) & journal_ok & ~page_ne & ~vol_ne & printed
+                     & (title_sim >= 97) & (author_sim >= 90))
+    kind_ne = kind_ne & ~(kind_weak_only & ((same_place & (title_sim >= 95) & (author_sim >= 85)) | same_abstract))
 
     # Vetoes, most fundamental first.
     veto = np.full(n, "", dtype=object)

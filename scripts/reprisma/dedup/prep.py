@@ -30,6 +30,7 @@ _NCT = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
 _CONFERENCE_ENTRYTYPES = {"inproceedings", "conference", "proceedings"}
 _CONFERENCE_JOURNAL = re.compile(r"\b(?:abstracts?|meeting|congress|conference|symposium|annual scientific)\b",
                                  re.IGNORECASE)
+_SUPPLEMENT = re.compile(r"(?i)\bsuppl|\bsupplement|^\s*s\d")
 _PUBTYPE_KIND = [
     ("retraction of publication", "retraction"),
     ("published erratum", "erratum"),
@@ -196,9 +197,18 @@ def prep(df: pd.DataFrame) -> pd.DataFrame:
     out["n_year"] = np.array([normalise_year(v) for v in out["year_raw"]], dtype=np.int32)
     vol = out["volume"].str.extract(r"(\d+)", expand=False).fillna("").str.lstrip("0")
     out["n_volume"] = vol.to_numpy()
+    out["n_issue"] = out["issue"].str.extract(r"^\s*(\d+)\s*$", expand=False).fillna("").str.lstrip("0").to_numpy()
+    # Journal supplements ("Suppl. 2", "s2", "S12-S15") print meeting abstracts.
+    supplement = pd.Series(False, index=out.index)
+    for col in ("volume", "issue", "pages"):
+        supplement |= out[col].str.contains(_SUPPLEMENT, na=False)
+    out["n_supplement"] = supplement.to_numpy()
     pages = [normalise_pages(p) for p in out["pages"]]
     out["n_page_first"] = [p[0] for p in pages]
     out["n_page_last"] = [p[1] for p in pages]
+    # Pages no rule can parse ("87A", "S27", "01-Aug" from a spreadsheet): compared as written.
+    out["n_page_raw"] = [raw.lower().replace(" ", "") if raw and not p[0] else ""
+                         for raw, p in zip(out["pages"], pages)]
     out["n_doi"] = [normalise_doi(d) for d in out["doi"]]
     out["n_pmid"] = [p if p.isdigit() else "" for p in pmid]
     out["n_pmcid"] = pmcid

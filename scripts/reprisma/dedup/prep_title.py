@@ -6,7 +6,10 @@
   language tags (``[Article in German]``, ``[Chinese]``), punctuation, case and
   trailing periods are removed, so formatting alone never separates two records.
 * ``title_kind``: ``erratum``, ``retraction``, ``comment``, ``reply`` or ``""``
-  (an ordinary item) from the wording of the title.
+  (an ordinary item) from the wording of the title. A title ending in the citation of the item
+  it corrects is a correction notice: Web of Science writes ``Title (vol 360, pg 542, 2009)``,
+  Embase ``Title (New England Journal of Medicine (2009) 360 (542-544))``; the citation is
+  removed from the comparison form.
 * ``contrast_tokens``: the words and numbers that make two otherwise identical
   titles different works — ``in vivo``/``in vitro``, ``men``/``women``,
   ``part I``/``part II``, ``phase 2``/``phase 3``, any number.
@@ -31,6 +34,13 @@ _NOTES = re.compile(
     r"\((?:provisional|structured) abstract\)|\.\s*\[[^\]]*$",
     re.IGNORECASE,
 )
+# The corrected item's citation at the end of a correction notice's title (see the module doc).
+_CORRECTED_CITATION = re.compile(
+    r"\(\s*vol\.?\s*\d+\s*,\s*(?:pg|p|pp)\.?\s*[A-Za-z]?\d+\s*,\s*(?:19|20)\d\d\s*\)\W*$|"
+    r"\(\s*[A-Za-z][^()]{2,200}\(\s*(?:19|20)\d\d\s*\)\s*\d+\s*(?:\(\s*\w+\s*\)\s*)?"
+    r"\(\s*[A-Za-z]?\d+(?:\s*-+\s*[A-Za-z]?\d+)?\s*\)\s*\)\W*$",
+    re.IGNORECASE,
+)
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
@@ -52,7 +62,7 @@ _COMMENT = re.compile(
 )
 _REPLY = re.compile(
     r"^(?:in\s+)?reply\b|^(?:authors?'?s?\s+)?(?:reply|response)\s+(?:to|from)\b|"
-    r"[.:;]\s*(?:the\s+)?(?:authors?'?\s+)?reply\W*$|^response\s*:|^authors?'?\s+(?:reply|response)\b",
+    r"(?:[.:;]|\s[-\u2013\u2014])\s*(?:the\s+)?(?:authors?'?\s+)?reply\W*$|^response\s*:|^authors?'?\s+(?:reply|response)\b",
     re.IGNORECASE,
 )
 
@@ -108,6 +118,7 @@ def normalise_title(value: object) -> str:
     if not text.strip():
         return ""
     text = _NOTES.sub(" ", text)
+    text = _CORRECTED_CITATION.sub(" ", text)
     text = _LANG_TAG.sub(" ", text)
     text = fold(text).replace("&", " and ")
     text = _NON_WORD.sub(" ", text).replace("_", " ")
@@ -122,7 +133,7 @@ def title_kind(value: object) -> str:
         return ""
     if _RETRACTION.search(text):
         return "retraction"
-    if _ERRATUM.search(text):
+    if _ERRATUM.search(text) or _CORRECTED_CITATION.search(text):
         return "erratum"
     if _REPLY.search(text):
         return "reply"

@@ -101,7 +101,7 @@ def test_labels_broader_than_the_rules_are_not_followed(results):
 def test_meeting_abstract_vs_journal_record_needs_an_abstract_like_printing(samples, results):
     """A meeting abstract joins a journal record of the same title and authors only when the
     journal record could be that abstract in print: same journal, no other first page, and a
-    supplement issue, one page or no pages."""
+    supplement issue or a single page."""
     h = results["haematology"]
     assert not together(h, "id_0001188", "id_0001189")   # same journal, pages 22 vs 52
     assert not together(h, "id_0000792", "id_0000793")   # another journal, pages 15650-15658
@@ -112,6 +112,9 @@ def test_meeting_abstract_vs_journal_record_needs_an_abstract_like_printing(samp
     # The same two records with the journal one given a full article's page range: kept apart.
     article = pair.copy()
     article.loc[article["ID"] == "id_0000122", "pages"] = "507-515"
+    assert deduplicate(article).groups() == []
+    # ... or no pages at all (it could be the full article ahead of print): kept apart too.
+    article.loc[article["ID"] == "id_0000122", "pages"] = ""
     assert deduplicate(article).groups() == []
 
 

@@ -18,7 +18,7 @@ Rules, in order (precision first — a false merge deletes a study):
    notice, comment, reply, conference abstract vs article — except a conference label guessed
    only from a venue-name suffix when journal, year, volume, first page, title (>= 95) and authors
    (>= 85) all agree, or when the journal record can be that meeting abstract in print (a
-   supplement issue, one page or no pages; same journal and year, no other volume or first page,
+   supplement issue or a single page; same journal and year, no other volume or first page,
    title >= 97, authors >= 90): one abstract indexed under the meeting and under the journal),
    contrast conflict in the titles
    (numbers, part/phase, in vivo/in vitro, men/women, ...), different DOIs, years more than one
@@ -184,11 +184,12 @@ def match(records: pd.DataFrame, pairs: pd.DataFrame, workers: int = -1, keep_al
     # "Conference:" suffix on one side is a labelling difference, not a different item.
     same_place = year_known & (year_gap == 0) & page_eq & vol_eq & journal_ok
     # A meeting abstract indexed twice: once under the meeting ("Journal.Conference: ..."), once
-    # as printed in that journal (a supplement issue, or one page, or no pages). Nothing may
-    # disagree: same year and journal, no different volume or first page, same title and authors.
+    # as printed in that journal (a supplement issue, or a single page: a record without pages
+    # could as well be the full article ahead of print). Nothing may disagree: same year and
+    # journal, no different volume or first page, same title and authors.
     sa, sb = _take(records, "n_supplement", a), _take(records, "n_supplement", b)
-    abstract_like_a = sa | (la == "")
-    abstract_like_b = sb | (lb == "")
+    abstract_like_a = sa | ((pa != "") & (la == ""))
+    abstract_like_b = sb | ((pb != "") & (lb == ""))
     printed = np.where(weak_a, abstract_like_b, abstract_like_a)
     same_abstract = (year_known & (year_gap == 0) & journal_ok & ~page_ne & ~vol_ne & printed
                      & (title_sim >= 97) & (author_sim >= 90))

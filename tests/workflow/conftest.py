@@ -22,8 +22,11 @@ socket.create_connection = _refuse
 '''
 
 
-def run_snakemake(workdir: Path, *args: str, block_sockets: bool = False, check: bool = True):
+def run_snakemake(workdir: Path, *args: str, block_sockets: bool = False, check: bool = True,
+                  pythonpath: Path | None = None):
     env = dict(os.environ)
+    if pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
     if block_sockets:
         blocker = workdir / ".socket-blocker"
         blocker.mkdir(exist_ok=True)

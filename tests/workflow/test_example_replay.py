@@ -38,6 +38,31 @@ def test_second_run_does_nothing(replayed):
     assert "Nothing to be done" in second.stdout + second.stderr
 
 
+def test_new_code_reruns_the_stages(tmp_path):
+    """A changed package (here: a copy with one comment added) makes the derived stages run again;
+    the same code twice does nothing."""
+    work = tmp_path / "example"
+    work.mkdir()
+    for name in ("config", "snapshots"):
+        shutil.copytree(PROJECT / name, work / name)
+    release = tmp_path / "release"  # the package finds its schemas at ../../workflow/schemas
+    shutil.copytree(PROJECT / "scripts" / "reprisma", release / "scripts" / "reprisma",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT / "workflow" / "schemas", release / "workflow" / "schemas")
+    code = release / "scripts"
+    run_snakemake(work, block_sockets=True, pythonpath=code)
+    again = run_snakemake(work, block_sockets=True, pythonpath=code)
+    assert "Nothing to be done" in again.stdout + again.stderr
+    with open(code / "reprisma" / "dedup" / "match.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# a new release of the dedup engine\n")
+    changed = run_snakemake(work, block_sockets=True, pythonpath=code)
+    log = changed.stdout + changed.stderr
+    assert "Nothing to be done" not in log
+    for rule in ("records", "dedup", "screening", "counts", "report"):
+        assert f"rule {rule}:" in log, rule
+    assert (work / "reports" / "counts.json").read_bytes() == (PROJECT / "reports" / "counts.json").read_bytes()
+
+
 def test_example_is_marked_and_bannered(replayed):
     work, _ = replayed
     counts = json.loads((work / "reports" / "counts.json").read_text())

@@ -5,6 +5,7 @@ import shlex
 import sys
 from datetime import datetime, timezone
 
+from reprisma import code_fingerprint
 from reprisma.protocol import ProtocolError, validate_config
 from reprisma.snapshot import atomic_write_text
 
@@ -29,6 +30,11 @@ if not os.path.exists(PROTOCOL_JSON) or open(PROTOCOL_JSON, encoding="utf-8").re
     atomic_write_text(PROTOCOL_JSON, _protocol_text)
 STAGE_ARGS = (f"--protocol {shlex.quote(PROTOCOL_JSON)} --config-file {shlex.quote(PROTOCOL.source_path)} "
               f"--snapshot-root {shlex.quote(SNAPSHOTS)}")
+
+
+# The package's code as one hash: a parameter of every derived stage, so new code reruns them
+# (a live capture is never rerun for it: it is a new search, made only when asked for).
+CODE = code_fingerprint()
 
 
 def stage(name):

@@ -9,6 +9,7 @@ rule counts:
         f"{RESULTS}/counts.json",
     params:
         cmd=stage("counts"),
+        code=CODE,
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} "
         "--eligibility {input.eligibility} --screening {input.screening} --out {output}"

@@ -10,6 +10,7 @@ rule dedup:
         maybe=f"{REPORTS}/dedup_maybe.tsv",
     params:
         cmd=stage("dedup"),
+        code=CODE,
     shell:
         "{params.cmd} --records {input.records} --out {output.clusters} "
         "--explanations {output.explanations} --maybe {output.maybe} --summary {output.summary}"

@@ -5,5 +5,6 @@ rule records:
         f"{RESULTS}/records.jsonl",
     params:
         cmd=stage("records"),
+        code=CODE,
     shell:
         "{params.cmd} --out {output}"

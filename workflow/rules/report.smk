@@ -10,6 +10,7 @@ rule report:
         + [f"{REPORTS}/{name}" for name in REPORT_FILES if name != "report.html"],
     params:
         cmd=stage("report"),
+        code=CODE,
     shell:
         "{params.cmd} --counts {input.counts} --records {input.records} --dedup {input.dedup} "
         "--screening {input.screening} --outdir {REPORTS}"

@@ -7,6 +7,7 @@ rule eligibility:
         f"{RESULTS}/eligibility.tsv",
     params:
         cmd=stage("eligibility"),
+        code=CODE,
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} --out {output}"
 
@@ -25,6 +26,7 @@ rule screening:
         to_screen_ris=f"{REPORTS}/to_screen.ris",
     params:
         cmd=stage("screening"),
+        code=CODE,
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} --eligibility {input.eligibility} "
         "--out {output.summary} --outdir {REPORTS}"

@@ -257,7 +257,8 @@ after the other (never at the same time).
   ASReview Insights pads them).
 - reprisma (`reprisma/screen/ranking.py`, `python -m reprisma.screen simulate`): TF-IDF word
   1-2-grams (stop words kept) + char 3-5-grams, logistic regression (C=1) with balanced class
-  weights, records without any text kept as zero vectors; retrained after batches of
+  weights and the relevant class weighted 3 times more, records without any text kept as zero
+  vectors; retrained after batches of
   `max(1, n_labelled // 50)` labels (every label for the first 100, then batches growing by about
   2 %: about 250 retrains for 2,000 records where ASReview retrains about 2,000 times).
 - Metrics: ASReview Insights' definitions, priors left out (`reprisma/screen/metrics.py` cites

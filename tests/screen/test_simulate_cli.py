@@ -158,3 +158,17 @@ def test_single_relevant_record_and_empty_texts():
     order = simulate(texts, y, seed=0)
     assert sorted(order) == list(range(len(y)))
     assert Ranker(texts).X[5].nnz == 0
+
+
+def test_relevant_class_weight():
+    """Balanced class weights, the relevant class ``positive_weight`` times heavier, mean 1."""
+    from reprisma.screen.ranking import RankerConfig
+
+    d = read_labelled(DATA, "label_included")
+    y = np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    w = Ranker(d.texts[:10]).sample_weights(y)
+    assert w.mean() == pytest.approx(1.0)
+    # balanced alone would give the one relevant record the weight of the nine others together
+    assert w[0] / w[1] == pytest.approx(9 * RankerConfig().positive_weight)
+    plain = Ranker(d.texts[:10], config=RankerConfig(positive_weight=1.0)).sample_weights(y)
+    assert plain[0] == pytest.approx(plain[1:].sum())

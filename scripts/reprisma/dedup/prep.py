@@ -206,8 +206,9 @@ def prep(df: pd.DataFrame) -> pd.DataFrame:
     pages = [normalise_pages(p) for p in out["pages"]]
     out["n_page_first"] = [p[0] for p in pages]
     out["n_page_last"] = [p[1] for p in pages]
-    # Pages no rule can parse ("87A", "S27", "01-Aug" from a spreadsheet): compared as written.
-    out["n_page_raw"] = [raw.lower().replace(" ", "") if raw and not p[0] else ""
+    # Pages no rule can parse ("87A", "S27", "01-Aug" from a spreadsheet): compared as written,
+    # when they hold a number at all ("Abstract" locates nothing).
+    out["n_page_raw"] = [raw.lower().replace(" ", "") if not p[0] and any(c.isdigit() for c in raw) else ""
                          for raw, p in zip(out["pages"], pages)]
     out["n_doi"] = [normalise_doi(d) for d in out["doi"]]
     out["n_pmid"] = [p if p.isdigit() else "" for p in pmid]

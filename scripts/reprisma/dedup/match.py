@@ -128,11 +128,11 @@ def match(records: pd.DataFrame, pairs: pd.DataFrame, workers: int = -1, keep_al
     pa, pb = _take(records, "n_page_first", a), _take(records, "n_page_first", b)
     la, lb = _take(records, "n_page_last", a), _take(records, "n_page_last", b)
     ra, rb = _take(records, "n_page_raw", a), _take(records, "n_page_raw", b)
-    raw_page_eq = (ra != "") & (ra == rb)
-    page_known = ((pa != "") & (pb != "")) | raw_page_eq
-    # A single page equal to the other's last page ("488" vs "487-488") agrees.
-    page_eq = page_known & ((pa == pb) | ((la == "") & (pa == lb)) | ((lb == "") & (pb == la)))
-    page_eq = page_eq | raw_page_eq
+    page_known = (pa != "") & (pb != "")
+    # A single page equal to the other's last page ("488" vs "487-488") agrees; so do two
+    # unparsable page strings written the same.
+    page_eq = (page_known & ((pa == pb) | ((la == "") & (pa == lb)) | ((lb == "") & (pb == la)))
+               | ((ra != "") & (ra == rb)))
     # A typo in the first page ("2297-2108" vs "2097-2108", "2141-2147" vs "2142-2147"): same last
     # page and first pages of one length differing in one digit.
     for i in np.flatnonzero(page_known & ~page_eq & (la != "") & (la == lb)):

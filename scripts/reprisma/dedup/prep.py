@@ -30,7 +30,7 @@ _NCT = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
 _CONFERENCE_ENTRYTYPES = {"inproceedings", "conference", "proceedings"}
 _CONFERENCE_JOURNAL = re.compile(r"\b(?:abstracts?|meeting|congress|conference|symposium|annual scientific)\b",
                                  re.IGNORECASE)
-_SUPPLEMENT = re.compile(r"(?i)\bsuppl|\bsupplement|^\s*s\d")
+_SUPPLEMENT = re.compile(r"(?i)\bsuppl|^\s*s\d")
 _PUBTYPE_KIND = [
     ("retraction of publication", "retraction"),
     ("published erratum", "erratum"),

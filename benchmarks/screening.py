@@ -245,7 +245,8 @@ def main(argv=None) -> int:
 
 INTRO = f"""## Screening prioritisation (`benchmarks/screening.py`)
 
-Setup: every dataset of `../shared/data/screening-benchmark` (SYNERGY; see its README) that has
+Setup: every dataset of `../shared/data/screening-benchmark` (from ASReview's older
+systematic-review-datasets collection, none of them in SYNERGY 1.0; see its README) that has
 the label column; for each seed both tools start from the same prior (one relevant + one
 irrelevant record, `reprisma.screen.simulate.choose_prior(labels, seed)`), in the same run, one
 after the other (never at the same time).

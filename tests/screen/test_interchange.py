@@ -5,6 +5,7 @@ reprisma's own RIS export (see PROVENANCE.md and make_asreview_export.py there).
 """
 
 import csv
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ import rispy
 from reprisma.screen.decisions import ScreeningSettings, load_decisions, resolve_decisions, screening_summary, write_decisions_tsv
 from reprisma.screen.interchange import (
     EXPORT_COLUMNS,
+    ExportFileError,
     export_for_screening,
     import_asreview,
     import_rayyan,
@@ -94,58 +96,51 @@ def test_round_trip_ris_to_asreview_to_counts(tmp_path):
 def test_import_asreview_errors(tmp_path):
     p = tmp_path / "x.csv"
     p.write_text("title,asreview_label\nSome title,2\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"x.csv: line 2: asreview_label must be 1, 0 or empty"):
+    with pytest.raises(ValueError, match=r"x.csv:2: asreview_label must be 1, 0 or empty"):
         import_asreview(p, reviewer="alice", date="2024-01-01")
     p.write_text("title,record_id,asreview_label\nSome title,pubmed:1,1\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"x.csv: line 2: cannot match"):
+    with pytest.raises(ValueError, match=r"x.csv:2: cannot match"):
         import_asreview(p, reviewer="alice", date="2024-01-01", records=subset_records())
     p.write_text("title\nSome title\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"x.csv: line 1: no asreview_label"):
         import_asreview(p, reviewer="alice")
 
 
-def _rayyan_export(tmp_path, recs):
-    """A file in Rayyan's CSV export layout (key, title, authors, ..., pubmed_id, notes) for
-    real records; the notes use Rayyan's RAYYAN-INCLUSION / RAYYAN-EXCLUSION-REASONS syntax."""
-    notes = [
-        'RAYYAN-INCLUSION: {"Alice Smith"=>"Included", "Bob"=>"Included"}',
-        'RAYYAN-INCLUSION: {"Alice Smith"=>"Excluded", "Bob"=>"Included"} | RAYYAN-EXCLUSION-REASONS: wrong population',
-        'RAYYAN-INCLUSION: {"Alice Smith"=>"Excluded", "Bob"=>"Excluded"} | RAYYAN-LABELS: drug | '
-        'RAYYAN-EXCLUSION-REASONS: wrong study design,wrong population',
-        'RAYYAN-INCLUSION: {"Alice Smith"=>"Maybe"}',
-        "",
-    ]
-    p = tmp_path / "articles.csv"
-    with open(p, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        w.writerow(["key", "title", "authors", "journal", "issn", "volume", "issue", "pages", "year",
-                    "publisher", "url", "abstract", "notes", "pubmed_id"])
-        for i, (r, n) in enumerate(zip(recs, notes)):
-            w.writerow([str(900 + i), r["title"], " and ".join(r["authors"]), "", "", "", "", "",
-                        r["year"], "", "", r["abstract"] or "", n, r["pmid"]])
-    return p
+RAYYAN = D / "rayyan_export.csv"  # Rayyan's export layout, see PROVENANCE.md
 
 
-def test_import_rayyan(tmp_path):
-    recs = subset_records(5)
-    p = _rayyan_export(tmp_path, recs)
-    rows = import_rayyan(p, date="2024-05-01", records=recs, reviewers={"Alice Smith": "alice", "Bob": "bob"})
-    got = [(r.record_id, r.reviewer, r.decision, r.reason) for r in rows.itertuples()]
-    ids = [r["record_id"] for r in recs]
+def test_import_rayyan():
+    recs = subset_records()
+    ids = {r["record_id"] for r in recs}
+    with open(RAYYAN, newline="", encoding="utf-8") as fh:
+        keys = [r["key"] for r in csv.DictReader(fh)]
+    rows = import_rayyan(RAYYAN, date="2024-05-01", records=recs, reviewers={"Alice Smith": "alice", "Bob": "bob"})
+    got = [(r.record_id, r.reviewer, r.decision, r.reason, r.line) for r in rows.itertuples()]
+    k = keys  # Rayyan keeps the key of the uploaded reprisma CSV: the record id
     assert got == [
-        (ids[0], "alice", "include", None), (ids[0], "bob", "include", None),
-        (ids[1], "alice", "exclude", "wrong population"), (ids[1], "bob", "include", None),
-        (ids[2], "alice", "exclude", "wrong study design"), (ids[2], "bob", "exclude", "wrong study design"),
-        (ids[3], "alice", "maybe", None),
+        (k[0], "alice", "include", None, 2), (k[0], "bob", "include", None, 2),
+        (k[1], "alice", "exclude", "wrong population", 3), (k[1], "bob", "include", None, 3),
+        (k[2], "alice", "exclude", "wrong study design", 4), (k[2], "bob", "exclude", "wrong study design", 4),
+        (k[3], "alice", "maybe", None, 5),
+        # Rayyan's own key (417): matched by the PubMed URL of the row
+        ("pubmed:10349070", "bob", "exclude", "wrong population", 6),
     ]
-    assert "wrong population" in rows.iloc[4]["note"]
-    # into a decisions file, validated; the Alice/Bob disagreement is a conflict
+    assert keys[4] == "417" and "pubmed:10349070" in ids
+    assert "wrong population" in rows.iloc[4]["note"]  # both reasons kept in the note
+
+
+def test_import_rayyan_into_decisions_conflict(tmp_path):
+    """The Alice/Bob disagreement of the export becomes a conflict in dual screening."""
+    recs = subset_records()
+    ids = [r["record_id"] for r in recs]
+    rows = import_rayyan(RAYYAN, date="2024-05-01", records=recs, reviewers={"Alice Smith": "alice", "Bob": "bob"})
     tsv = tmp_path / "ta.tsv"
     write_decisions_tsv(tsv, rows)
     dual = ScreeningSettings(mode="dual", reasons=SETTINGS.reasons)
     df = load_decisions([tsv], dual, ids)
     res = resolve_decisions(df, dual).set_index("record_id")
-    assert res.loc[ids[1], "decision"] == "pending" and res.loc[ids[1], "basis"] == "conflict"
+    assert res.loc[rows.iloc[2]["record_id"], "decision"] == "pending"
+    assert res.loc[rows.iloc[2]["record_id"], "basis"] == "conflict"
 
 
 def test_parse_rayyan_notes_variants():
@@ -157,26 +152,139 @@ def test_parse_rayyan_notes_variants():
     assert n["reasons"] == ["wrong population", "foreign language"]
 
 
-def test_import_rayyan_unmatched_row_names_line(tmp_path):
-    recs = subset_records(3)
-    p = _rayyan_export(tmp_path, recs)
-    with pytest.raises(ValueError, match=r"articles.csv: line 2: cannot match"):
-        import_rayyan(p, date="2024-05-01", records=subset_records(13)[12:])
+def test_import_rayyan_reports_every_unmatched_row_with_its_line():
+    with pytest.raises(ExportFileError) as exc:
+        import_rayyan(RAYYAN, date="2024-05-01", records=subset_records(13)[12:])
+    assert [p.line for p in exc.value.problems] == [2, 3, 4, 5, 6]
+    assert "rayyan_export.csv:2: cannot match to a reprisma record" in str(exc.value)
+
+
+REPO = D.parents[2]
+CLI_BASE = ["--protocol", str(REPO / "config" / "config.yaml"), "--records", str(D / "reprisma_export.csv")]
 
 
 def test_import_cli(tmp_path, capsys):
     from reprisma.screen.__main__ import main
 
     out = tmp_path / "ta_alice.tsv"
-    assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", "--out", str(out)]) == 0
+    assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", "--out", str(out),
+                 *CLI_BASE]) == 0
+    assert "wrote 8 decision rows" in capsys.readouterr().err
     df = load_decisions([out], SETTINGS, [r["record_id"] for r in subset_records()])
     assert len(df) == 8
-    p = _rayyan_export(tmp_path, subset_records(5))
-    assert main(["import-rayyan", str(p), "--out", str(tmp_path / "r.tsv")]) == 2
+    assert main(["import-rayyan", str(RAYYAN), "--out", str(tmp_path / "r.tsv"), *CLI_BASE]) == 2
     assert "--date is required" in capsys.readouterr().err
-    assert main(["import-rayyan", str(p), "--date", "2024-05-01", "--reviewer-map", "Alice Smith=alice",
-                 "--out", str(tmp_path / "r.tsv")]) == 0
-    assert "\talice\t" in (tmp_path / "r.tsv").read_text()
+    assert main(["import-rayyan", str(RAYYAN), "--date", "2024-05-01", "--reviewer-map", "Alice Smith=alice",
+                 "Bob=bob", "--out", str(tmp_path / "r.tsv"), *CLI_BASE]) == 0
+    got = load_decisions([tmp_path / "r.tsv"], ScreeningSettings(mode="dual", reasons=SETTINGS.reasons),
+                         [r["record_id"] for r in subset_records()])
+    assert sorted(set(got["reviewer"])) == ["alice", "bob"] and len(got) == 8
+
+
+def _asreview_csv(tmp_path, rows, name="export.csv"):
+    p = tmp_path / name
+    with open(p, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["record_id", "title", "asreview_label", "asreview_time"])
+        w.writerows(rows)
+    return p
+
+
+@pytest.mark.parametrize("case, args, expected", [
+    ("unknown id", ["--reviewer", "ana"], r"export.csv:3: cannot match to a reprisma record"),
+    ("reviewer name", ["--reviewer", "Ana Lima"], r"export.csv:2: column 'reviewer': 'Ana Lima' has the wrong form"),
+    ("full text without reason", ["--reviewer", "ana", "--stage", "full_text"],
+     r"export.csv:2: full-text exclusion without a reason(.|\n)*pass --exclusion-reason"),
+    ("reason not in protocol", ["--reviewer", "ana", "--exclusion-reason", "boring"],
+     r"export.csv:2: reason 'boring' is not in the protocol's list"),
+])
+def test_import_cli_rejects_bad_rows_and_writes_nothing(tmp_path, capsys, case, args, expected):
+    from reprisma.screen.__main__ import main
+
+    good = subset_records(2)
+    rows = [[good[0]["record_id"], good[0]["title"], "0", "2024-02-01 10:00:00"]]
+    if case == "unknown id":
+        rows.append(["pubmed:99999999", "not a record of this review", "1", "2024-02-01 10:00:00"])
+    p = _asreview_csv(tmp_path, rows)
+    out = tmp_path / "config" / "screening" / "ta.tsv"
+    assert main(["import-asreview", str(p), "--out", str(out), *args, *CLI_BASE]) == 2
+    err = capsys.readouterr().err
+    assert re.search(expected, err), err
+    assert "nothing written" in err
+    assert not out.exists()
+    assert not out.parent.exists() or not list(out.parent.iterdir())  # no temporary file either
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("empty.csv", b"", r"empty.csv: empty file"),
+    ("latin1.csv", "record_id,title,asreview_label\npubmed:10215756,Caf\xe9,1\n".encode("latin-1"),
+     r"latin1.csv: line 2: byte \d+ \(b'\\xe9'\) is not UTF-8"),
+    ("unclosed.csv", b'record_id,title,asreview_label\npubmed:10215756,"Risk of,1\npubmed:10090440,x,0\n',
+     r"unclosed.csv: line 2: malformed CSV"),
+    ("fields.csv", b"record_id,title,asreview_label\npubmed:10215756,a,b,1\n",
+     r"fields.csv:2: expected 3 fields \(as in the header\), found 4"),
+    ("truncated.ris", b"TY  - JOUR\nTI  - Risk\nN1  - ASReview_relevant\n", r"truncated.ris:1: record has no 'ER  -' end tag"),
+    ("garbage.ris", b"this is not RIS\n", r"garbage.ris: no RIS record"),
+    ("nolabel.csv", b"record_id,title\npubmed:10215756,a\n", r"nolabel.csv: line 1: no asreview_label"),
+    ("unlabelled.csv", b"record_id,title,asreview_label\npubmed:10215756,a,\n", r"unlabelled.csv: no decision in the export"),
+])
+def test_import_cli_unreadable_exports(tmp_path, capsys, name, content, expected):
+    from reprisma.screen.__main__ import main
+
+    p = tmp_path / name
+    p.write_bytes(content)
+    out = tmp_path / "ta.tsv"
+    assert main(["import-asreview", str(p), "--reviewer", "ana", "--date", "2024-01-01", "--out", str(out),
+                 *CLI_BASE]) == 2
+    err = capsys.readouterr().err
+    assert re.search(expected, err), err
+    assert not out.exists()
+
+
+def test_import_cli_missing_export_and_missing_records(tmp_path, capsys):
+    from reprisma.screen.__main__ import main
+
+    out = tmp_path / "ta.tsv"
+    assert main(["import-asreview", str(tmp_path / "nope.csv"), "--reviewer", "ana", "--out", str(out),
+                 *CLI_BASE]) == 2
+    assert "nope.csv: no such file" in capsys.readouterr().err
+    assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "ana", "--out", str(out),
+                 "--protocol", str(REPO / "config" / "config.yaml"), "--records", str(tmp_path / "records.jsonl")]) == 2
+    assert "records.jsonl: no records to match the export against; run `make run` first" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_import_line_numbers_are_physical_lines(tmp_path):
+    """A quoted multi-line field (Rayyan joins several abstracts with newlines) shifts the lines."""
+    recs = subset_records(2)
+    p = _asreview_csv(tmp_path, [[recs[0]["record_id"], "first\nsecond\nthird line of a title", "1", ""],
+                                 ["pubmed:99999999", "x", "0", ""]])
+    with pytest.raises(ExportFileError) as exc:
+        import_asreview(p, reviewer="ana", date="2024-01-01", records=recs)
+    assert [(pr.line, pr.message.split(" (")[0]) for pr in exc.value.problems] == [(5, "cannot match to a reprisma record")]
+
+
+def test_import_reads_bom_and_utf16_exports(tmp_path):
+    recs = subset_records(2)
+    p = _asreview_csv(tmp_path, [[recs[0]["record_id"], "t", "1", "2024-02-01 10:00:00"]])
+    text = p.read_text(encoding="utf-8")
+    for enc, data in (("utf-8-sig", text.encode("utf-8-sig")), ("utf-16", text.encode("utf-16"))):
+        p.write_bytes(data)
+        rows = import_asreview(p, reviewer="ana", records=recs)
+        assert rows[["record_id", "decision", "date"]].values.tolist() == [[recs[0]["record_id"], "include", "2024-02-01"]], enc
+
+
+def test_write_new_never_replaces_a_file_that_appeared_meanwhile(tmp_path):
+    from reprisma.screen.__main__ import _write_new
+
+    rows = import_asreview(D / "asreview_export.csv", reviewer="alice", records=subset_records())
+    out = tmp_path / "ta.tsv"
+    out.write_text("record_id\tstage\treviewer\tdecision\treason\tdate\n")  # made by someone else meanwhile
+    before = out.read_bytes()
+    with pytest.raises(FileExistsError):
+        _write_new(out, rows)
+    assert out.read_bytes() == before
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["ta.tsv"]  # no temporary file left
 
 
 def test_import_cli_never_overwrites_recorded_decisions(tmp_path, capsys):
@@ -185,6 +293,7 @@ def test_import_cli_never_overwrites_recorded_decisions(tmp_path, capsys):
     out = tmp_path / "ta_alice.tsv"
     out.write_text("record_id\tstage\treviewer\tdecision\treason\tdate\n")
     before = out.read_bytes()
-    assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", "--out", str(out)]) == 2
+    assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", "--out", str(out),
+                 *CLI_BASE]) == 2
     assert "never overwritten" in capsys.readouterr().err
     assert out.read_bytes() == before

@@ -109,6 +109,43 @@ def test_prior_idx_and_metrics_command(tmp_path, capsys):
     assert '"wss@95"' in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("prior, expected", [
+    (["0", "999"], "--prior-idx '999': not a row position"),
+    (["-1", "0"], "--prior-idx '-1': not a row position"),
+    (["3", "3"], "the prior names a record twice"),
+])
+def test_bad_prior_idx_is_a_clear_error(tmp_path, capsys, prior, expected):
+    out = tmp_path / "r.csv"
+    assert cli_main(["simulate", str(DATA), "--label", "label_included", "--prior-idx", *prior, "--out", str(out)]) == 2
+    assert expected in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_prior_of_one_class_is_a_clear_error(tmp_path, capsys):
+    src = pd.read_csv(DATA, dtype=str)
+    negs = src.loc[src["label_included"] == "0", "record_id"].head(2).tolist()
+    out = tmp_path / "r.csv"
+    assert cli_main(["simulate", str(DATA), "--label", "label_included", "--prior-ids", *negs, "--out", str(out)]) == 2
+    assert "at least one relevant and one irrelevant" in capsys.readouterr().err
+
+
+def test_records_without_usable_words_still_rank():
+    """One-letter titles give the word block an empty vocabulary; the ranking still works."""
+    order = simulate(["a", "b", "c", ""], [1, 0, 0, 1], seed=0)
+    assert sorted(order) == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("record_id,label\nx,1\n", "line 1: missing column(s) rank"),
+    ("rank,record_id,label\n1,x,1\n2,y,yes\n", "line 3: rank must be a number and label 0 or 1"),
+])
+def test_metrics_command_bad_ranking(tmp_path, capsys, content, expected):
+    p = tmp_path / "ranking.csv"
+    p.write_text(content)
+    assert cli_main(["metrics", str(p)]) == 2
+    assert expected in capsys.readouterr().err
+
+
 def test_cold_start_uses_keywords():
     src = pd.read_csv(DATA, dtype=str, keep_default_na=False)
     recs = src.rename(columns={})[["record_id", "title", "abstract"]]

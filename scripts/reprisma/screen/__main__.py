@@ -3,7 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import sys
+
+
+def _iso_date(text: str) -> str:
+    try:
+        _dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
+    if len(text) != 10:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)")
+    return text
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"{text!r}: expected NAME=VALUE, e.g. \"Ana Lima=ana\"")
+    return name.strip(), value.strip()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,39 +58,122 @@ def build_parser() -> argparse.ArgumentParser:
         i.add_argument("--out", required=True, help="decisions TSV to write (e.g. config/screening/ta_alice.tsv); "
                        "an existing file is never overwritten")
         i.add_argument("--stage", default="title_abstract", choices=["title_abstract", "full_text"])
-        i.add_argument("--date", help="ISO date for rows without one (required for Rayyan)")
+        i.add_argument("--date", type=_iso_date, help="ISO date for rows without one (required for Rayyan)")
+        i.add_argument("--protocol", default="config/config.yaml",
+                       help="the protocol: its exclusion reasons and results folder (default config/config.yaml)")
+        i.add_argument("--records", help="records to match the export against: records.jsonl or a CSV with "
+                       "record_id, pmid, doi such as reports/to_screen.csv (default: the protocol's "
+                       "results/<protocol id>/records.jsonl, written by `make run`)")
         if name == "import-asreview":
-            i.add_argument("--reviewer", required=True)
-            i.add_argument("--exclusion-reason", help="reason written on exclusions (full text needs one)")
+            i.add_argument("--reviewer", required=True, help="reviewer name written on every row (e.g. ana)")
+            i.add_argument("--exclusion-reason", help="reason written on exclusions (full text needs one, "
+                           "from the protocol's screening.exclusion_reasons)")
         else:
-            i.add_argument("--reviewer-map", nargs="*", default=[], metavar="RAYYAN_NAME=REVIEWER")
+            i.add_argument("--reviewer-map", nargs="*", default=[], type=_pair, metavar="RAYYAN_NAME=REVIEWER",
+                           help="Rayyan user name -> reviewer name (default: spaces become _)")
+            i.add_argument("--reason-map", nargs="*", default=[], type=_pair, metavar="RAYYAN_REASON=REASON",
+                           help="Rayyan exclusion reason -> the protocol's reason (default: unchanged)")
     return p
+
+
+def _load_match_records(path):
+    """Records to match an export against: a records.jsonl (validated) or a CSV/TSV table with a
+    ``record_id`` column (``pmid``, ``doi`` used when present)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(path)
+    if path.suffix.lower() == ".jsonl":
+        from reprisma.records import RecordError, read_records_jsonl
+
+        try:
+            return [{"record_id": r["record_id"], "pmid": r.get("pmid"), "doi": r.get("doi")}
+                    for r in read_records_jsonl(path)]
+        except RecordError as exc:
+            raise ValueError(str(exc)) from None
+    try:
+        df = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str,
+                         keep_default_na=False, encoding="utf-8-sig")
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{path}: cannot read the records table: {exc}") from None
+    if "record_id" not in df.columns:
+        raise ValueError(f"{path}: line 1: no record_id column (expected records.jsonl or reports/to_screen.csv)")
+    return df[[c for c in ("record_id", "pmid", "doi") if c in df.columns]]
+
+
+def _write_new(out, rows) -> None:
+    """Write a new decisions file atomically; an existing file is never replaced, even one created
+    while this runs (hard link of the finished temporary file: fails if the name exists)."""
+    import os
+    from pathlib import Path
+
+    from reprisma.screen.decisions import write_decisions_tsv
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.import-{os.getpid()}")
+    write_decisions_tsv(tmp, rows)
+    try:
+        os.link(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _import(args) -> int:
     from pathlib import Path
 
-    from reprisma.screen.decisions import write_decisions_tsv
+    from reprisma.protocol import load_protocol
+    from reprisma.screen.decisions import ScreeningSettings
+    from reprisma.screen.interchange import ExportFileError, check_imported, import_asreview, import_rayyan
 
+    exists = (f"error: {args.out} exists; decisions already recorded are never overwritten: "
+              "choose a new file name (every *.tsv in config/screening is read)\n")
     if Path(args.out).exists():
-        sys.stderr.write(f"error: {args.out} exists; decisions already recorded are never overwritten: "
-                         "choose a new file name (every *.tsv in config/screening is read)\n")
+        sys.stderr.write(exists)
         return 2
-    from reprisma.screen.interchange import import_asreview, import_rayyan
-
+    protocol = load_protocol(args.protocol)
+    settings = ScreeningSettings.from_protocol(protocol.config.get("screening"))
+    records_path = Path(args.records or f"{protocol.config['results_dir']}/{protocol.id}/records.jsonl")
+    if not records_path.exists():
+        sys.stderr.write(f"error: {records_path}: no records to match the export against; run `make run` first "
+                         "(it writes them) or pass --records (records.jsonl or reports/to_screen.csv)\n")
+        return 2
+    records = _load_match_records(records_path)
     if args.command == "import-asreview":
         rows = import_asreview(
-            args.export, reviewer=args.reviewer, stage=args.stage, date=args.date,
+            args.export, reviewer=args.reviewer, stage=args.stage, date=args.date, records=records,
             exclusion_reason=args.exclusion_reason,
         )
     else:
         if not args.date:
             sys.stderr.write("error: --date is required (Rayyan's CSV has no decision dates)\n")
             return 2
-        mapping = dict(x.split("=", 1) for x in args.reviewer_map)
-        rows = import_rayyan(args.export, stage=args.stage, date=args.date, reviewers=mapping)
-    write_decisions_tsv(args.out, rows)
-    sys.stderr.write(f"wrote {len(rows)} decision rows to {args.out}\n")
+        rows = import_rayyan(args.export, stage=args.stage, date=args.date, records=records,
+                             reviewers=dict(args.reviewer_map), reasons=dict(args.reason_map))
+    if rows.empty:
+        sys.stderr.write(f"error: {args.export}: no decision in the export (no record is labelled); "
+                         "nothing written\n")
+        return 2
+    problems = check_imported(rows, settings)
+    if problems:
+        hint = ""
+        if any("without a reason" in p.message for p in problems):
+            hint = "hint: full-text exclusions need a reason: pass --exclusion-reason REASON\n"
+        if any("'reviewer'" in p.message for p in problems) and args.command == "import-rayyan":
+            hint += "hint: map Rayyan user names to short reviewer names: --reviewer-map \"Ana Lima=ana\"\n"
+        if any("not in the protocol's list" in p.message for p in problems) and args.command == "import-rayyan":
+            hint += "hint: map Rayyan's reasons to the protocol's: --reason-map \"RAYYAN REASON=protocol reason\"\n"
+        sys.stderr.write(f"error: {ExportFileError(args.export, problems)}\n{hint}nothing written\n")
+        return 2
+    try:
+        _write_new(args.out, rows)
+    except FileExistsError:
+        sys.stderr.write(exists)
+        return 2
+    per = rows.groupby("decision").size().to_dict()
+    summary = ", ".join(f"{per[k]} {k}" for k in ("include", "maybe", "exclude") if k in per)
+    sys.stderr.write(f"wrote {len(rows)} decision rows ({summary}) to {args.out}\n")
     return 0
 
 
@@ -89,8 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("import-asreview", "import-rayyan"):
         try:
             return _import(args)
-        except ValueError as exc:
-            sys.stderr.write(f"error: {exc}\n")
+        except ValueError as exc:  # ProtocolError, ExportFileError and unreadable files included
+            sys.stderr.write(f"error: {exc}\nnothing written\n")
             return 2
     if args.command == "metrics":
         import json
@@ -99,8 +200,21 @@ def main(argv: list[str] | None = None) -> int:
 
         from reprisma.screen.metrics import screening_metrics
 
-        df = pd.read_csv(args.ranking)
-        labels = df.sort_values("rank")["label"].astype(int).tolist()[args.n_prior :]
+        try:
+            df = pd.read_csv(args.ranking, dtype=str, keep_default_na=False)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            sys.stderr.write(f"error: {args.ranking}: cannot read: {exc}\n")
+            return 2
+        missing = [c for c in ("rank", "label") if c not in df.columns]
+        bad = [i + 2 for i, v in enumerate(df.get("label", [])) if v.strip() not in ("0", "1")]
+        bad += [i + 2 for i, v in enumerate(df.get("rank", [])) if not v.strip().isdigit()]
+        if missing or bad:
+            what = (f"line 1: missing column(s) {', '.join(missing)} (expected rank,record_id,label as written "
+                    "by `simulate`)") if missing else f"line {min(bad)}: rank must be a number and label 0 or 1"
+            sys.stderr.write(f"error: {args.ranking}: {what}\n")
+            return 2
+        df["rank"] = df["rank"].astype(int)
+        labels = df.sort_values("rank", kind="stable")["label"].astype(int).tolist()[args.n_prior :]
         print(json.dumps(screening_metrics(labels), indent=2, sort_keys=True))
         return 0
     return 2  # pragma: no cover

@@ -189,8 +189,112 @@ def export_for_screening(
 # --------------------------------------------------------------------------------- import
 
 
+class ExportFileError(ValueError):
+    """Problems in a screening tool's export; ``problems`` lists them (file, line, message)."""
+
+    def __init__(self, path, problems):
+        self.problems = sorted(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the export {path}:"
+        super().__init__("\n".join([head] + [f"  {p}" for p in self.problems]))
+
+
+def _problem(path, line: int, message: str):
+    from reprisma.screen.decisions import Problem
+
+    return Problem(str(path), int(line), message)
+
+
+def _read_text(path: Path) -> str:
+    """The export's text: UTF-8 (with or without BOM) or UTF-16 with BOM; errors name the file,
+    the line and the byte."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{path}: line {line}: byte {exc.start} ({data[exc.start:exc.start + 1]!r}) is not UTF-8; "
+            "export the file again as UTF-8"
+        ) from None
+
+
+def _read_table(path: Path) -> tuple[list[str], list[tuple[int, dict]], list]:
+    """Header, rows as (line where the row starts, {column: value}) and per-row problems of a CSV
+    (TSV for ``.tsv``/``.tab``). Line numbers are physical lines: a quoted abstract spanning
+    several lines counts them all."""
+    text = _read_text(path)
+    if not text.strip():
+        raise ValueError(f"{path}: empty file (no header row)")
+    delimiter = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    rows: list[tuple[int, dict]] = []
+    problems = []
+    start = 1
+    try:
+        for cells in reader:
+            line, start = start, reader.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            if header is None:
+                header = [c.strip() for c in cells]
+                continue
+            if len(cells) != len(header):
+                problems.append(_problem(path, line, f"expected {len(header)} fields (as in the header), "
+                                                     f"found {len(cells)}"))
+                continue
+            rows.append((line, dict(zip(header, cells))))
+    except csv.Error as exc:
+        raise ValueError(f"{path}: line {start}: malformed {'TSV' if delimiter == chr(9) else 'CSV'} "
+                         f"({exc}); a quoted field that starts here may not be closed") from None
+    return header or [], rows, problems
+
+
+def _ris_entries(path: Path) -> list[tuple[int, dict]]:
+    """(line of the ``TY`` tag, rispy entry) for every record of a RIS file. A record without its
+    ``ER`` end tag (a truncated file) or a file without records is an error."""
+    import rispy
+
+    text = _read_text(path)
+    starts, problems, open_at = [], [], None
+    for n, line in enumerate(text.splitlines(), start=1):
+        if re.match(r"^TY  -", line):
+            if open_at is not None:
+                problems.append(_problem(path, open_at, f"record has no 'ER  -' end tag before the next "
+                                                        f"record (line {n})"))
+            open_at = n
+            starts.append(n)
+        elif re.match(r"^ER  -", line):
+            if open_at is None:
+                problems.append(_problem(path, n, "'ER  -' end tag without a record ('TY  -') before it"))
+            open_at = None
+    if open_at is not None:
+        problems.append(_problem(path, open_at, "record has no 'ER  -' end tag (is the file truncated?)"))
+    if problems:
+        raise ExportFileError(path, problems)
+    if not starts:
+        raise ValueError(f"{path}: no RIS record (no line starts with 'TY  -'); is this a RIS export?")
+    entries = rispy.loads(text)
+    if len(entries) != len(starts):  # pragma: no cover - rispy and the scan above disagree
+        raise ValueError(f"{path}: {len(starts)} 'TY  -' lines but rispy read {len(entries)} records")
+    return list(zip(starts, entries))
+
+
 class _Matcher:
-    """Maps a row of a tool's export to a reprisma record id."""
+    """Maps a row of a tool's export to a reprisma record id.
+
+    With ``records``, only their ids are accepted: a reprisma id (``record_id`` column or note),
+    the tool's ``key`` when it is a reprisma id (Rayyan keeps the key of the imported CSV), then
+    the PMID, the DOI, or a PubMed/doi.org URL. Without ``records`` an id is taken as given.
+    """
 
     def __init__(self, records=None):
         self.ids: set[str] = set()
@@ -201,23 +305,29 @@ class _Matcher:
             for r in df.to_dict("records"):
                 rid = str(r["record_id"])
                 self.ids.add(rid)
-                if r.get("pmid"):
-                    self.by_pmid[str(r["pmid"])] = rid
-                if r.get("doi"):
-                    self.by_doi[_norm_doi(str(r["doi"]))] = rid
+                if _s(r.get("pmid")):
+                    self.by_pmid.setdefault(_s(r["pmid"]), rid)
+                if _s(r.get("doi")):
+                    self.by_doi.setdefault(_norm_doi(_s(r["doi"])), rid)
 
-    def match(self, *, record_id=None, key=None, pmid=None, doi=None) -> str | None:
+    def match(self, *, record_id=None, key=None, pmid=None, doi=None, urls=()) -> str | None:
         for cand in (record_id, key):
             c = _s(cand).strip()
             if c and (not self.ids or c in self.ids):
                 return c
         p = _s(pmid).strip()
+        d = _norm_doi(_s(doi))
+        for url in _list(urls):
+            m = re.search(r"pubmed\.ncbi\.nlm\.nih\.gov/(\d+)|ncbi\.nlm\.nih\.gov/pubmed/(\d+)", url)
+            if m and not p:
+                p = m.group(1) or m.group(2)
+            if re.match(r"^https?://(dx\.)?doi\.org/", url.strip().lower()) and not d:
+                d = _norm_doi(url)
         if p:
             if p in self.by_pmid:
                 return self.by_pmid[p]
             if not self.ids:
                 return f"pubmed:{p}"
-        d = _norm_doi(_s(doi))
         if d and d in self.by_doi:
             return self.by_doi[d]
         return None
@@ -228,22 +338,32 @@ def _norm_doi(d: str) -> str:
     return re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", d)
 
 
-def _date_of(value, default: str | None, where: str) -> str:
+def _date_of(value, default: str | None) -> str | None:
+    """The ISO date an export gives (``asreview_time`` is an ISO timestamp), else ``default``."""
+    import datetime as _dt
+
     v = _s(value).strip()
-    if v:
-        m = re.match(r"^(\d{4}-\d{2}-\d{2})", v)
-        if m:
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})", v)
+    if m:
+        try:
+            _dt.date.fromisoformat(m.group(1))
             return m.group(1)
-    if default:
-        return default
-    raise ValueError(f"{where}: no decision date in the export; pass date='YYYY-MM-DD'")
+        except ValueError:
+            pass
+    return default
 
 
-def _decision_row(rid, stage, reviewer, decision, reason, date, note) -> dict:
+def _decision_row(rid, stage, reviewer, decision, reason, date, note, path, line) -> dict:
     return {
         "record_id": rid, "stage": stage, "reviewer": reviewer, "decision": decision,
-        "reason": reason, "date": date, "note": note,
+        "reason": reason, "date": date, "note": note, "file": str(path), "line": int(line),
     }
+
+
+def _rows_frame(out: list[dict], problems: list, path: Path) -> pd.DataFrame:
+    if problems:
+        raise ExportFileError(path, problems)
+    return pd.DataFrame(out, columns=COLUMNS + ["file", "line"], dtype=object)
 
 
 def import_asreview(
@@ -260,22 +380,34 @@ def import_asreview(
     Labelled records become ``include`` (label 1) or ``exclude`` (label 0); unlabelled
     ("not seen") records are skipped. ``date`` is used when the export has no
     ``asreview_time``; ``exclusion_reason`` is written on exclusions (ASReview has no reasons;
-    full-text exclusions need one).
+    full-text exclusions need one). The rows carry ``file`` and ``line`` (where in the export
+    each decision came from); every row that cannot be read or matched is reported at once
+    (:class:`ExportFileError`).
     """
     path = Path(path)
-    out = []
+    out, problems = [], []
     matcher = _Matcher(records)
-    if path.suffix.lower() in (".ris", ".txt"):
-        import rispy
+    note_text = "imported from ASReview LAB"
 
-        with open(path, encoding="utf-8-sig") as fh:
-            entries = rispy.load(fh)
-        for n, e in enumerate(entries, start=1):
-            where = f"{path}: record {n}"
+    def add(line, label, rid, when, *, key=None, pmid=None, doi=None, urls=(), title=""):
+        got = matcher.match(record_id=rid, key=key, pmid=pmid, doi=doi, urls=urls)
+        if got is None:
+            problems.append(_problem(path, line, f"cannot match to a reprisma record ({_s(title)[:60]!r}; "
+                                                 "no known record_id, PMID or DOI)"))
+            return
+        day = _date_of(when, date)
+        if day is None:
+            problems.append(_problem(path, line, f"no decision date in the export ({_s(when)!r}); "
+                                                 "pass --date YYYY-MM-DD"))
+            return
+        dec = "include" if label == 1 else "exclude"
+        out.append(_decision_row(got, stage, reviewer, dec, exclusion_reason if dec == "exclude" else None,
+                                 day, note_text, path, line))
+
+    if path.suffix.lower() in (".ris", ".txt"):
+        for line, e in _ris_entries(path):
             notes = _list(e.get("notes"))
-            label = None
-            rid = None
-            when = None
+            label = rid = when = None
             for note in notes:
                 if "ASReview_relevant" in note:
                     label = 1
@@ -292,39 +424,30 @@ def import_asreview(
                         when = note.split(":", 1)[1]
             if label is None:
                 continue
-            got = matcher.match(record_id=rid, key=e.get("id"), pmid=e.get("accession_number"), doi=e.get("doi"))
-            if got is None:
-                raise ValueError(f"{where} ({_s(e.get('title'))[:60]!r}): cannot match to a reprisma record")
-            dec = "include" if label == 1 else "exclude"
-            out.append(_decision_row(got, stage, reviewer, dec, exclusion_reason if dec == "exclude" else None,
-                                     _date_of(when, date, where), "imported from ASReview LAB"))
-    else:
-        sep = "\t" if path.suffix.lower() == ".tsv" else ","
-        df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
-        label_col = next((c for c in ("asreview_label", "included", "label_included") if c in df.columns), None)
-        if label_col is None:
-            raise ValueError(f"{path}: line 1: no asreview_label (or included) column")
-        for i, r in enumerate(df.to_dict("records")):
-            where = f"{path}: line {i + 2}"
-            v = r[label_col].strip()
-            if v in ("", "-1", "nan", "None"):
-                continue
-            if v not in ("0", "1", "0.0", "1.0"):
-                raise ValueError(f"{where}: {label_col} must be 1, 0 or empty, got {v!r}")
-            rid = r.get("record_id")
-            if not rid:
-                m = re.search(re.escape(NOTE_ID) + r"([^\s;,'\"\]]+)", r.get("notes", ""))
-                rid = m.group(1) if m else None
-            got = matcher.match(
-                record_id=rid or r.get("id"), key=r.get("key"),
-                pmid=r.get("pmid") or r.get("accession_number"), doi=r.get("doi"),
-            )
-            if got is None:
-                raise ValueError(f"{where}: cannot match to a reprisma record ({r.get('title', '')[:60]!r})")
-            dec = "include" if v.startswith("1") else "exclude"
-            out.append(_decision_row(got, stage, reviewer, dec, exclusion_reason if dec == "exclude" else None,
-                                     _date_of(r.get("asreview_time"), date, where), "imported from ASReview LAB"))
-    return pd.DataFrame(out, columns=COLUMNS, dtype=object)
+            add(line, label, rid, when, key=e.get("id"), pmid=e.get("accession_number"), doi=e.get("doi"),
+                urls=e.get("urls"), title=e.get("title") or e.get("primary_title"))
+        return _rows_frame(out, problems, path)
+
+    header, rows, problems = _read_table(path)
+    label_col = next((c for c in ("asreview_label", "included", "label_included") if c in header), None)
+    if label_col is None:
+        raise ValueError(f"{path}: line 1: no asreview_label (or included) column; is this ASReview LAB's "
+                         "'Export dataset' file?")
+    for line, r in rows:
+        v = (r.get(label_col) or "").strip()
+        if v in ("", "-1", "nan", "None"):
+            continue
+        if v not in ("0", "1", "0.0", "1.0"):
+            problems.append(_problem(path, line, f"{label_col} must be 1, 0 or empty, got {v!r}"))
+            continue
+        rid = r.get("record_id")
+        if not rid:
+            m = re.search(re.escape(NOTE_ID) + r"([^\s;,'\"\]]+)", r.get("notes", ""))
+            rid = m.group(1) if m else None
+        add(line, 1 if v.startswith("1") else 0, rid or r.get("id"), r.get("asreview_time"), key=r.get("key"),
+            pmid=r.get("pmid") or r.get("accession_number") or r.get("pubmed_id"), doi=r.get("doi"),
+            urls=[r.get("url", "")], title=r.get("title", ""))
+    return _rows_frame(out, problems, path)
 
 
 _RAYYAN_INCL = re.compile(r"RAYYAN-INCLUSION:\s*\{(.*?)\}")
@@ -361,38 +484,60 @@ def import_rayyan(
 ) -> pd.DataFrame:
     """Decision rows from Rayyan's CSV export (one row per record and reviewer).
 
+    The export's layout is Rayyan's (``key, title, authors, journal, issn, volume, issue, pages,
+    year, publisher, location, url, language, abstract, notes``; newer exports add columns such
+    as ``pubmed_id`` and ``doi``, which are used when present); the decisions are in ``notes``.
     ``date``: Rayyan's CSV carries no decision dates, so the import date must be given.
     ``reviewers``: map Rayyan user names to reprisma reviewer names (default: the name with
     spaces replaced by ``_``). ``reasons``: map Rayyan exclusion reasons to the protocol's list
     (default: unchanged). Several reasons on one record: the first is the ``reason``, all are
-    kept in ``note``. Records without a decision are skipped.
+    kept in ``note``. Records without a decision are skipped. The rows carry ``file`` and
+    ``line``; every problem is reported at once (:class:`ExportFileError`).
     """
     path = Path(path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if "notes" not in df.columns:
+    header, rows, problems = _read_table(path)
+    if "notes" not in header:
         raise ValueError(f"{path}: line 1: no 'notes' column (is this Rayyan's CSV export?)")
     matcher = _Matcher(records)
     reviewers = dict(reviewers or {})
     reasons_map = dict(reasons or {})
     out = []
-    for i, r in enumerate(df.to_dict("records")):
-        where = f"{path}: line {i + 2}"
+    for line, r in rows:
         parsed = parse_rayyan_notes(r["notes"])
         if not parsed["decisions"]:
             continue
         got = matcher.match(
             record_id=r.get("record_id"), key=r.get("key"),
-            pmid=r.get("pubmed_id") or r.get("pmid"), doi=r.get("doi"),
+            pmid=r.get("pubmed_id") or r.get("pmid"), doi=r.get("doi"), urls=[r.get("url", "")],
         )
         if got is None:
-            raise ValueError(f"{where}: cannot match to a reprisma record ({r.get('title', '')[:60]!r})")
+            problems.append(_problem(path, line, f"cannot match to a reprisma record "
+                                                 f"({r.get('title', '')[:60]!r}; no known key, PMID or DOI)"))
+            continue
         rs = [reasons_map.get(x, x) for x in parsed["reasons"]]
         for name, value in sorted(parsed["decisions"].items()):
             dec = _RAYYAN_DECISION.get(value.strip().lower())
             if dec is None:
-                raise ValueError(f"{where}: unknown Rayyan decision {value!r} for {name!r}")
+                problems.append(_problem(path, line, f"unknown Rayyan decision {value!r} for {name!r} "
+                                                     "(expected Included, Excluded or Maybe)"))
+                continue
             who = reviewers.get(name, re.sub(r"\s+", "_", name.strip()))
             reason = rs[0] if (dec == "exclude" and rs) else None
             note = "imported from Rayyan" + (f"; reasons: {', '.join(rs)}" if dec == "exclude" and len(rs) > 1 else "")
-            out.append(_decision_row(got, stage, who, dec, reason, date, note))
-    return pd.DataFrame(out, columns=COLUMNS, dtype=object)
+            out.append(_decision_row(got, stage, who, dec, reason, date, note, path, line))
+    return _rows_frame(out, problems, path)
+
+
+def check_imported(rows: pd.DataFrame, settings) -> list:
+    """The problems a decisions file made of ``rows`` would have, located in the export (each
+    row's ``file`` and ``line``): the decisions schema (reviewer name, date, a full-text
+    exclusion without reason), reasons outside the protocol's list, duplicates."""
+    from reprisma.screen.decisions import _schema_message, _validator, validate_decisions
+
+    validator = _validator()
+    problems = []
+    for r in rows.to_dict("records"):
+        inst = {k: r[k] for k in COLUMNS if r.get(k) not in (None, "")}
+        for err in sorted(validator.iter_errors(inst), key=lambda e: list(e.path)):
+            problems.append(_problem(r["file"], r["line"], _schema_message(err, ".".join(map(str, err.path)))))
+    return sorted(set(problems + validate_decisions(rows, settings)))

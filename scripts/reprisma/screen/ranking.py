@@ -181,9 +181,15 @@ class Ranker:
     def _fit(vectorizer, texts):
         try:
             return vectorizer.fit_transform(texts)
-        except ValueError:  # empty vocabulary: no record has any text
-            vectorizer.fit(["_"])
+        except ValueError:  # empty vocabulary (e.g. only one-letter words): the block stays empty
+            vectorizer.vocabulary_ = None
             return sp.csr_matrix((len(texts), 1))
+
+    @staticmethod
+    def _transform(vectorizer, texts):
+        if getattr(vectorizer, "vocabulary_", None) is None:
+            return sp.csr_matrix((len(texts), 1))
+        return vectorizer.transform(texts)
 
     # -- scoring -----------------------------------------------------------------------------
 
@@ -192,9 +198,9 @@ class Ranker:
         query = " ".join(k for k in keywords if k and str(k).strip())
         if not query.strip():
             return np.zeros(self.n)
-        blocks = [self._word.transform([query])]
+        blocks = [self._transform(self._word, [query])]
         if self._char is not None:
-            blocks.append(self._char.transform([query]) * self.config.char_weight)
+            blocks.append(self._transform(self._char, [query]) * self.config.char_weight)
         q = normalize(sp.hstack(blocks).tocsr())
         return np.asarray((self.X @ q.T).todense()).ravel()
 

@@ -185,17 +185,24 @@ def main_simulate(args) -> int:
     data = read_labelled(args.data, args.label)
     prior = None
     if args.prior_idx:
-        prior = [int(x) for x in args.prior_idx]
+        prior = []
+        for x in args.prior_idx:
+            if not x.isdigit() or int(x) >= len(data.ids):
+                raise ValueError(f"--prior-idx {x!r}: not a row position of {args.data} "
+                                 f"(0 to {len(data.ids) - 1}, the first data row being 0)")
+            prior.append(int(x))
     elif args.prior_ids:
         where = {rid: i for i, rid in enumerate(data.ids)}
         try:
             prior = [where[x] for x in args.prior_ids]
         except KeyError as exc:
-            raise SystemExit(f"{args.data}: --prior-ids: unknown id {exc.args[0]!r}") from None
+            raise ValueError(f"{args.data}: --prior-ids: unknown id {exc.args[0]!r}") from None
+    if prior is not None and len(set(prior)) != len(prior):
+        raise ValueError("the prior names a record twice")
     if prior is not None:
         labs = {int(data.labels[i]) for i in prior}
         if labs != {0, 1}:
-            raise SystemExit("the prior must contain at least one relevant and one irrelevant record")
+            raise ValueError("the prior must contain at least one relevant and one irrelevant record")
     t0 = time.monotonic()
     order = simulate(
         data.texts,

@@ -71,10 +71,15 @@ def cmd_dedup(args):
 
 def cmd_eligibility(args):
     from reprisma.pipeline import derive_eligibility, read_tsv, tsv_text
+    from reprisma.screen.eligibility import REMOVED
 
     protocol = _protocol(args)
     rows = derive_eligibility(_read_jsonl(args.records), read_tsv(args.clusters), protocol)
     atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "eligible", "rule", "detail"]))
+    other = sum(1 for r in rows if r["rule"] == REMOVED)
+    automation = sum(1 for r in rows if not r["eligible"]) - other
+    print(f"reprisma: {automation} records marked ineligible by automation, {other} removed by reviewers "
+          f"for other reasons -> {args.out}", file=sys.stderr)
 
 
 def cmd_screening(args):

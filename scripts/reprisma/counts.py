@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reprisma.protocol import Protocol
+from reprisma.screen.eligibility import REMOVED
 
 
 class CountsError(RuntimeError):
@@ -22,7 +23,9 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
     """Assemble the ledger.
 
     clusters: record_id -> cluster id (the representative's record_id).
-    eligibility: rows for cluster representatives (record_id, eligible, rule, detail).
+    eligibility: rows for cluster representatives (record_id, eligible, rule, detail); a row with
+        rule ``removed_other_reasons`` is a record a reviewer removed (its reason is the detail),
+        every other excluded row one the protocol's automation marked ineligible.
     screening: resolved decisions summary (see reprisma.screen) or None when nobody screened yet.
     """
     specs = {s.id: s for s in protocol.searches}
@@ -52,9 +55,11 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
     found_by_searches = sum(len(r["search_ids"]) for r in records)
     n_clusters = len(set(clusters.values()))
     duplicates_removed = found_by_searches - n_clusters
-    reasons = Counter(row["rule"] for row in eligibility if not row["eligible"])
+    reasons = Counter(row["rule"] for row in eligibility if not row["eligible"] and row["rule"] != REMOVED)
     automation = sum(reasons.values())
-    removed_other = 0
+    # removed by reviewers before screening (config/removed_before_screening.tsv): rule REMOVED, reason as detail
+    other_reasons = Counter(row["detail"] for row in eligibility if not row["eligible"] and row["rule"] == REMOVED)
+    removed_other = sum(other_reasons.values())
     screened = n_clusters - automation - removed_other
 
     s = screening or {}
@@ -90,6 +95,8 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
         },
         "included": {"studies": studies_included, "reports": reports_included},
     }
+    if other_reasons:  # only when reviewers removed records, so ledgers without any keep their shape
+        prisma["identification"]["removed_other_reasons_by_reason"] = dict(sorted(other_reasons.items()))
     if protocol.refresh:
         prisma["previous"] = {"studies": protocol.refresh.get("previous_included_studies"),
                               "source": "reported by the paper (no record list available)"}

@@ -10,7 +10,7 @@ import csv
 import io
 from pathlib import Path
 
-from reprisma.protocol import Protocol
+from reprisma.protocol import Protocol, ProtocolError
 from reprisma.replay import Capture, iter_capture_records
 
 
@@ -32,8 +32,21 @@ def derive_clusters(records: list[dict], protocol: Protocol) -> list[dict]:
     return derive_dedup(records, protocol)[0]
 
 
-def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Protocol) -> list[dict]:
-    from reprisma.screen.eligibility import apply_eligibility
+def removed_before_screening_file(protocol: Protocol, base: Path = Path(".")) -> Path:
+    """The protocol's list of records reviewers removed before screening (it may not exist)."""
+    path = Path(protocol.config["removed_before_screening"])
+    folder = Path(protocol.config["screening"]["decisions_dir"])
+    if path.suffix == ".tsv" and path.parent == folder:
+        raise ProtocolError(f"{protocol.source_path}: removed_before_screening: {path} is in screening.decisions_dir "
+                            f"({folder}), whose every .tsv file is read as screening decisions; put it elsewhere")
+    return base / path
+
+
+def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Protocol,
+                       base: Path = Path(".")) -> list[dict]:
+    """Rows (record_id, eligible, rule, detail) for the cluster representatives: the protocol's
+    automated limits, then the records reviewers removed before screening for other reasons."""
+    from reprisma.screen.eligibility import apply_eligibility, apply_removals, load_removed
 
     reps = {c["record_id"] for c in clusters if c["representative"]}
     specs = {s.id: s for s in protocol.searches}
@@ -46,7 +59,9 @@ def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Prot
             # inside it is new to the review, so only the upper bound excludes.
             window = (None, end) if protocol.refresh else (start, end)
             rows.extend(apply_eligibility([rec], rules, window))
-    return sorted(rows, key=lambda r: r["record_id"])
+    removed = load_removed(removed_before_screening_file(protocol, base),
+                           {c["record_id"]: c["cluster_id"] for c in clusters})
+    return apply_removals(sorted(rows, key=lambda r: r["record_id"]), removed)
 
 
 def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
@@ -150,7 +165,7 @@ def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> 
 
     records = derive_records(capture)
     clusters, dedup_result = derive_dedup(records, protocol)
-    eligibility = derive_eligibility(records, clusters, protocol)
+    eligibility = derive_eligibility(records, clusters, protocol, base)
     screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base))
     counts = derive_counts(protocol, capture, records, clusters, eligibility, screening)
     return {"records": records, "clusters": clusters, "dedup": summary(dedup_result, pd.DataFrame(records)),

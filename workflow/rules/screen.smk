@@ -1,8 +1,15 @@
+# records reviewers removed before screening for other reasons; a missing file means none
+# (an input when it exists, so editing it reruns eligibility and everything after it)
+REMOVED_BEFORE_SCREENING = ([CONFIG["removed_before_screening"]]
+                            if os.path.exists(CONFIG["removed_before_screening"]) else [])
+
+
 rule eligibility:
     input:
         protocol=PROTOCOL_JSON,
         records=f"{RESULTS}/records.jsonl",
         clusters=f"{RESULTS}/clusters.tsv",
+        removed=REMOVED_BEFORE_SCREENING,
     output:
         f"{RESULTS}/eligibility.tsv",
     params:

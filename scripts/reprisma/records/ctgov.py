@@ -10,8 +10,8 @@ Field rules:
   breaks) become one space, as for PubMed abstracts.
 * year and pub_date come from ``startDateStruct`` (when the study began, the date that places a
   trial among publications); ``start_date``, ``completion_date`` and ``first_posted_date`` are
-  kept as given (ISO partial dates; anything else becomes None). Eligibility by date uses
-  ``first_posted_date``.
+  kept as given (ISO partial dates; anything else becomes None). Eligibility by date uses the
+  protocol's ``eligibility.registry_date_field`` (default ``first_posted_date``).
 * nct_ids: the study's NCT number, its ``nctIdAliases`` (obsolete numbers merged into it) and any
   ``secondaryIdInfos`` id that is an NCT number; sorted, unique.
 * mesh_terms: the MeSH terms CT.gov derived for conditions and interventions

@@ -22,6 +22,9 @@ Field rules (one line each, details in the functions):
 * pub_date: ``JournalIssue/PubDate`` (Year/Month/Day or MedlineDate), else the first
   ``ArticleDate``; never a History date (PsyNamic rows converted by the emulator keep their
   "year" only as a History date, so their year and pub_date are None: it is not a publication year).
+* entry_date: ``PubmedData/History/PubMedPubDate[@PubStatus="entrez"]`` (PubMed's entry date,
+  searched as ``[edat]``), no other History date standing in for it (so PsyNamic rows, which keep
+  only the "pubmed" date, have none).
 * ``<PubmedBookArticle>`` (NCBI Bookshelf chapters) is parsed minimally, not skipped: esearch
   counts it, so skipping it would break "records received = records parsed".
 """
@@ -206,6 +209,14 @@ def _date(el: ET.Element | None) -> str | None:
     return iso_partial(_opt(el, "Year"), _opt(el, "Month"), _opt(el, "Day"))
 
 
+def _entry_date(pubmed_data: ET.Element | None) -> str | None:
+    """The ``History/PubMedPubDate[@PubStatus="entrez"]`` date (PubMed's entry date) as ISO."""
+    if pubmed_data is None:
+        return None
+    return next((_date(d) for d in pubmed_data.findall("History/PubMedPubDate")
+                 if d.get("PubStatus") == "entrez"), None)
+
+
 def _article_ids(pubmed_data: ET.Element | None) -> dict[str, str]:
     """``IdType -> value`` of the article's own ArticleIdList (not those of its references)."""
     ids: dict[str, str] = {}
@@ -277,6 +288,7 @@ def article_record(el: ET.Element, raw_file: str, search_ids: list[str]) -> dict
         pages=pages,
         year=int(pub_date[:4]) if pub_date else None,
         pub_date=pub_date,
+        entry_date=_entry_date(pdata),
         languages=_texts(art, "Language"),
         publication_types=_texts(art, "PublicationTypeList/PublicationType"),
         mesh_terms=_texts(mc, "MeshHeadingList/MeshHeading/DescriptorName"),
@@ -293,7 +305,8 @@ def book_article_record(el: ET.Element, raw_file: str, search_ids: list[str]) ->
     if pmid is None:
         return None
     book = doc.find("Book")
-    ids = _article_ids(el.find("PubmedBookData"))
+    book_data = el.find("PubmedBookData")
+    ids = _article_ids(book_data)
     for aid in doc.findall("ArticleIdList/ArticleId"):
         if text_of(aid):
             ids.setdefault(aid.get("IdType", ""), text_of(aid))
@@ -311,6 +324,7 @@ def book_article_record(el: ET.Element, raw_file: str, search_ids: list[str]) ->
         journal=_opt(book, "BookTitle") if doc.find("ArticleTitle") is not None else None,
         year=int(pub_date[:4]) if pub_date else None,
         pub_date=pub_date,
+        entry_date=_entry_date(book_data),
         languages=_texts(doc, "Language"),
         publication_types=_texts(doc, "PublicationType"),
         keywords=_texts(doc, "KeywordList/Keyword"),

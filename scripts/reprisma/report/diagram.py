@@ -93,6 +93,8 @@ def prisma_boxes(counts: dict) -> tuple[list[Box], list[tuple[str, str, str]], d
     for reason, n in (ident.get("ineligible_by_automation_reasons") or {}).items():
         removed.append((f"– {reason.replace('_', ' ')} (n = {_n(n)})", False))
     removed.append((f"Records removed for other reasons (n = {_n(ident['removed_other_reasons'])})", False))
+    for reason, n in (ident.get("removed_other_reasons_by_reason") or {}).items():
+        removed.append((f"– {reason} (n = {_n(n)})", False))
     boxes["removed"] = _box("removed", removed, right, BOX_W)
 
     boxes["screened"] = _box("screened", [(f"Records screened (n = {_n(scr['records_screened'])})", False)], left, BOX_W)

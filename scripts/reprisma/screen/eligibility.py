@@ -1,17 +1,43 @@
-"""Automated eligibility: the protocol's limits applied to every deduplicated record.
+"""Automated eligibility: the protocol's limits applied to every deduplicated record, and the
+records reviewers removed before screening for other reasons.
 
-PRISMA 2020 counts these as "records marked as ineligible by automation tools". Each exclusion
-carries the rule that made it and what the record held, so the report can show why.
-A value the record does not have (no language, no date) never excludes it: that record goes to
-the human screeners.
+PRISMA 2020 counts the first as "records marked as ineligible by automation tools" and the
+second as "records removed for other reasons". Each exclusion carries the rule that made it and
+what the record held (for a date, which date field and the window), so the report can show why.
+A value the record does not have (no language, no date, no study type) never excludes it: that
+record goes to the human screeners.
+
+Which date: ``eligibility.publication_date_field`` for PubMed records (``pub_date``, the
+publication date, or ``entry_date``, PubMed's entry date) and ``eligibility.registry_date_field``
+for ClinicalTrials.gov records (``first_posted_date``, ``start_date`` or ``completion_date``).
+
+Removed before screening (``removed_before_screening``, default
+``config/removed_before_screening.tsv``; a missing file means none): tab-separated, header
+``record_id reason reviewer date``, ``#`` lines are comments. Every problem is reported as
+``FILE:LINE: message``, all at once, in an :class:`EligibilityError`. A record that automation
+already excludes stays counted there (a record is removed once, by the first step that removes it).
 """
 
 from __future__ import annotations
 
 import calendar
+import csv
+import re
 from datetime import date
+from pathlib import Path
 
-RULES = ("language", "publication_date", "publication_type", "trial_status")
+RULES = ("language", "publication_date", "publication_type", "trial_status", "study_type")
+REMOVED = "removed_other_reasons"  # the rule of rows a reviewer removed (not automation)
+REMOVED_COLUMNS = ["record_id", "reason", "reviewer", "date"]
+
+# per source: the protocol key naming the date field, and its default
+DATE_SETTINGS = {"pubmed": ("publication_date_field", "pub_date"), "ctgov": ("registry_date_field", "first_posted_date")}
+DATE_LABELS = {"pub_date": "published", "entry_date": "entered PubMed", "first_posted_date": "first posted",
+               "start_date": "started", "completion_date": "completed"}
+
+
+class EligibilityError(ValueError):
+    """A removed-before-screening file is invalid; the message names file and line."""
 
 
 def date_span(partial: str) -> tuple[date, date]:
@@ -38,20 +64,37 @@ def outside(partial: str | None, window: tuple[str | None, str | None]) -> bool:
     return False
 
 
+def date_field(record: dict, rules: dict) -> str:
+    """The record field the protocol's date limit applies to, for this record's source."""
+    key, default = DATE_SETTINGS["ctgov" if record["source"] == "ctgov" else "pubmed"]
+    return rules.get(key) or default
+
+
+def _date_verdict(record: dict, rules: dict, window) -> tuple[str, str] | None:
+    field = date_field(record, rules)
+    value = record.get(field)
+    if not outside(value, window):
+        return None
+    start, end = window
+    return "publication_date", f"{DATE_LABELS[field]} {value} ({field} outside {start or '..'} to {end or '..'})"
+
+
 def assess(record: dict, rules: dict, window: tuple[str | None, str | None]) -> tuple[str, str] | None:
     """(rule, detail) of the first rule the record fails, or None when it is eligible."""
     if record["source"] == "ctgov":
         allowed = rules.get("trial_overall_status") or []
         if allowed and record.get("overall_status") and record["overall_status"] not in allowed:
             return "trial_status", f"overall status {record['overall_status']}"
-        if outside(record.get("first_posted_date"), window):
-            return "publication_date", f"first posted {record['first_posted_date']}"
-        return None
+        types = rules.get("trial_study_types") or []
+        if types and record.get("study_type") and record["study_type"] not in types:
+            return "study_type", f"study type {record['study_type']}"
+        return _date_verdict(record, rules, window)
     langs = rules.get("languages") or []
     if langs and record.get("languages") and not set(record["languages"]) & set(langs):
         return "language", f"language {', '.join(record['languages'])}"
-    if outside(record.get("pub_date"), window):
-        return "publication_date", f"published {record['pub_date']}"
+    verdict = _date_verdict(record, rules, window)
+    if verdict:
+        return verdict
     excluded = set(rules.get("exclude_publication_types") or [])
     hit = sorted(excluded & set(record.get("publication_types") or []))
     if hit:
@@ -67,3 +110,79 @@ def apply_eligibility(records: list[dict], rules: dict, window) -> list[dict]:
         rows.append({"record_id": rec["record_id"], "eligible": verdict is None,
                      "rule": verdict[0] if verdict else "", "detail": verdict[1] if verdict else ""})
     return rows
+
+
+def load_removed(path: str | Path, cluster_of: dict[str, str]) -> dict[str, dict]:
+    """The records reviewers removed before screening: record_id -> {reason, reviewer, date, line}.
+
+    ``cluster_of``: every record id of the capture -> its cluster id (the representative's id).
+    A row may name any record of a cluster; it removes the cluster's representative.
+    A missing file means none. Raises :class:`EligibilityError` listing every problem.
+    """
+    path = Path(path)
+    if not path.exists():
+        return {}
+    problems: list[str] = []
+    removed: dict[str, dict] = {}
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")  # a BOM (Excel) is not part of the header
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise EligibilityError(f"{path}:{line}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
+    import io
+
+    with io.StringIO(text, newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t")
+        header = next(reader, None)
+        if header is None or [h.strip() for h in header] != REMOVED_COLUMNS:
+            got = "an empty file" if header is None else f"{[h.strip() for h in header]}"
+            raise EligibilityError(f"{path}:1: header must be {'<TAB>'.join(REMOVED_COLUMNS)}, got {got}")
+        for lineno, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
+                continue
+            where = f"{path}:{lineno}"
+            if len(row) != len(REMOVED_COLUMNS):
+                problems.append(f"{where}: expected {len(REMOVED_COLUMNS)} tab-separated columns, got {len(row)}")
+                continue
+            rid, reason, reviewer, day = (c.strip() for c in row)
+            key = cluster_of.get(rid)
+            if key is None:
+                problems.append(f"{where}: unknown record id {rid!r} (not a record of this capture)")
+            elif key in removed:
+                same = "" if key == rid else f" (deduplication merged it into {key!r})"
+                problems.append(f"{where}: record {rid!r}{same} is listed twice (first at line {removed[key]['line']})")
+            if not reason:
+                problems.append(f"{where}: reason is missing")
+            if not reviewer:
+                problems.append(f"{where}: reviewer is missing")
+            if not _is_iso_day(day):
+                problems.append(f"{where}: date {day!r} is not a YYYY-MM-DD date")
+            if key is not None:
+                removed.setdefault(key, {"reason": reason, "reviewer": reviewer, "date": day, "line": lineno})
+    if problems:
+        n = len(problems)
+        raise EligibilityError("\n".join([f"{n} problem{'s' if n != 1 else ''} in {path}:"] + problems))
+    return removed
+
+
+def _is_iso_day(text: str) -> bool:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def apply_removals(rows: list[dict], removed: dict[str, dict]) -> list[dict]:
+    """The eligibility rows with each removed record that automation kept marked
+    ``rule = removed_other_reasons`` and its reason as the detail."""
+    out = []
+    for row in rows:
+        hit = removed.get(row["record_id"])
+        if hit and row["eligible"]:
+            row = {**row, "eligible": False, "rule": REMOVED, "detail": hit["reason"]}
+        out.append(row)
+    return out

@@ -73,15 +73,21 @@ def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
 def derive_screening(records: list[dict], clusters: list[dict], eligibility: list[dict], protocol: Protocol,
                      files: list[Path]) -> dict:
     """Resolved human decisions on the records that reached screening, in ledger terms, plus
-    the conflicts, Cohen's kappa and the ranked list of what is left to screen."""
+    the conflicts, Cohen's kappa and the ranked list of what is left to screen.
+
+    A decision row may name any record or cluster id; it counts for the cluster's screened
+    representative (``screening_ids``). Full-text decisions count only for records that passed
+    title/abstract; those of a record still pending there are held (``reports_held``)."""
     from reprisma.screen.decisions import (ScreeningSettings, conflicts, kappa_table, load_decisions,
-                                           resolve_decisions, screening_summary)
+                                           passed_title_abstract, resolve_decisions, screening_ids,
+                                           screening_summary)
     from reprisma.screen.ranking import rank_records
 
     cfg = protocol.config["screening"]
     settings = ScreeningSettings.from_protocol(cfg)
-    screened = sorted(r["record_id"] for r in eligibility if r["eligible"])
-    decisions = load_decisions(files, settings, known_ids=screened)
+    ids = screening_ids(clusters, eligibility)
+    screened = ids["known_ids"]
+    decisions = load_decisions(files, settings, **ids)
     resolved = resolve_decisions(decisions, settings)
     summary = screening_summary(resolved, screened)
     ta, ft = summary["title_abstract"], summary["full_text"]
@@ -95,8 +101,9 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
     by_id = {r["record_id"]: r for r in records}
     pool = [by_id[i] for i in screened]
     ranking = rank_records(pool, labels, keywords=cfg.get("keywords") or [], seed=0)
-    included = sorted(resolved.loc[(resolved["stage"] == "full_text") & (resolved["decision"] == "include"),
-                                   "record_id"])
+    passed = passed_title_abstract(resolved)
+    included = sorted(rid for rid, stage, d in zip(resolved["record_id"], resolved["stage"], resolved["decision"])
+                      if stage == "full_text" and d == "include" and rid in passed)
     return {
         "mode": settings.mode,
         "decisions_files": [str(f) for f in files],
@@ -108,14 +115,30 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "reports_included": ft["include"],
         "studies_included": count_studies(records, clusters, included),
         "reports_pending": ft["pending"] + ft.get("not_screened", 0),
+        "reports_held": ft["held"],
         "conflicts": {"total": len(conflict_rows),
                       "unresolved": int((~conflict_rows["resolved"].astype(bool)).sum()) if len(conflict_rows) else 0},
+        "unresolved_conflicts": unresolved_conflicts(decisions, conflict_rows, by_id, settings),
         "kappa": [{k: (None if v != v else v) for k, v in row.items()} for row in kappa_rows.to_dict("records")],
         "progress": progress,
         "included_record_ids": included,
         "_conflicts": conflict_rows,
         "_ranking": ranking,
     }
+
+
+def unresolved_conflicts(decisions, conflict_rows, by_id: dict, settings) -> list[dict]:
+    """The unresolved conflicts for the report, in the conflicts table's order: record id, title,
+    stage and each reviewer's decision (and reason) with the file and line of the row."""
+    if not len(conflict_rows):
+        return []
+    open_ = conflict_rows[~conflict_rows["resolved"].astype(bool)]
+    revs = decisions[~decisions["reviewer"].isin(settings.resolvers())]
+    rows = {key: g.sort_values(["reviewer", "file", "line"]) for key, g in revs.groupby(["record_id", "stage"])}
+    return [{"record_id": rid, "title": (by_id.get(rid) or {}).get("title"), "stage": stage,
+             "decisions": [{"reviewer": r.reviewer, "decision": r.decision, "reason": r.reason,
+                            "where": f"{r.file}:{r.line}"} for r in rows[(rid, stage)].itertuples(index=False)]}
+            for rid, stage in zip(open_["record_id"], open_["stage"])]
 
 
 def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str]) -> int:

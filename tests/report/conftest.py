@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from reprisma.emulator import CtgovEmulator, EutilsEmulator, load_corpus
-from reprisma.pipeline import derive_all
+from reprisma.pipeline import derive_all, derive_screening
 from reprisma.protocol import load_protocol, deep_update, validate_config
 from reprisma.replay import open_capture
 from reprisma.search.capture import capture
@@ -30,3 +30,25 @@ def example_run(tmp_path_factory):
     cap = open_capture(base, root)
     derived = derive_all(base, cap, base=root)
     return base, cap, derived
+
+
+CONFLICTS = 25  # the tests lower the report's cap (reprisma.report.render.CONFLICTS_LISTED) below this
+LISTED = 20
+
+
+@pytest.fixture(scope="session")
+def conflict_screening(example_run, tmp_path_factory):
+    """The screening stage on the example run with real decision files: two reviewers disagree
+    at title/abstract on the first CONFLICTS + 1 screened records; a consensus row settles the last."""
+    protocol, _, d = example_run
+    ids = sorted(r["record_id"] for r in d["eligibility"] if r["eligible"])[:CONFLICTS + 1]
+    folder = tmp_path_factory.mktemp("screening")
+    header = "record_id\tstage\treviewer\tdecision\treason\tdate\n"
+    files = {"ana.tsv": [f"{i}\ttitle_abstract\tana\tinclude\t\t2026-11-20\n" for i in ids],
+             "ben.tsv": [f"{i}\ttitle_abstract\tben\texclude\twrong population\t2026-11-21\n" for i in ids],
+             "consensus.tsv": [f"{ids[-1]}\ttitle_abstract\tconsensus\tinclude\t\t2026-11-22\n"]}
+    for name, rows in files.items():
+        (folder / name).write_text(header + "".join(rows), encoding="utf-8")
+    screening = derive_screening(d["records"], d["clusters"], d["eligibility"], protocol,
+                                 sorted(folder.glob("*.tsv")))
+    return {k: v for k, v in screening.items() if not k.startswith("_")}, ids

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from reprisma.report import build_report
+from reprisma.report import render
+from tests.report.conftest import LISTED
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -17,11 +19,12 @@ pytestmark = [pytest.mark.browser,
                                  reason="Debian chromium not installed (make test installs it: scripts/install_browser.sh)")]
 
 
-def test_report_renders_in_chromium(example_run, tmp_path):
+def test_report_renders_in_chromium(example_run, conflict_screening, tmp_path, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     protocol, cap, d = example_run
-    screening = {k: v for k, v in d["screening"].items() if not k.startswith("_")}
+    screening, ids = conflict_screening  # with unresolved conflicts, so the report lists them
+    monkeypatch.setattr(render, "CONFLICTS_LISTED", LISTED)
     build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path)
     page_url = (tmp_path / "report.html").as_uri()
     requests, errors = [], []
@@ -39,6 +42,10 @@ def test_report_renders_in_chromium(example_run, tmp_path):
         assert page.locator("#prisma svg text", has_text=f"Records screened").first.is_visible()
         assert f"Records screened (n\u00a0=\u00a0{screened:,})" in page.locator("#prisma svg").text_content()
         assert page.locator("#example-banner").is_visible()
+        conflicts = page.locator("#conflicts-table tbody tr")
+        assert conflicts.count() == LISTED
+        assert conflicts.first.is_visible()
+        assert ids[0] in conflicts.first.text_content() and "ana: include" in conflicts.first.text_content()
         # every box's text fits inside its box
         overflow = page.evaluate("""() => [...document.querySelectorAll('g.prisma-box')].filter(g => {
             const r = g.querySelector('rect').getBBox();

@@ -4,9 +4,12 @@ import io
 import xml.etree.ElementTree as ET
 
 import rispy
+from markupsafe import escape
 
 from reprisma.report import build_report, included_ris, prisma_template_csv, render_prisma_svg
+from reprisma.report import render
 from reprisma.report.render import provenance_of, render_report
+from tests.report.conftest import LISTED
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -117,3 +120,36 @@ def test_build_report_writes_everything_atomically(example_run, tmp_path):
     first = {n: (tmp_path / n).read_bytes() for n in names}
     build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path)
     assert first == {n: (tmp_path / n).read_bytes() for n in names}
+
+
+def test_unresolved_conflicts_listed(example_run, conflict_screening, monkeypatch):
+    """The report lists the unresolved conflicts (record, title, stage, each reviewer's decision),
+    the first CONFLICTS_LISTED of them, and points to reports/screening_conflicts.tsv for the rest."""
+    protocol, cap, d = example_run
+    screening, ids = conflict_screening
+    n = len(ids) - 1  # the last one is resolved by consensus
+    assert screening["conflicts"] == {"total": n + 1, "unresolved": n}
+    assert render.CONFLICTS_LISTED == 50
+    monkeypatch.setattr(render, "CONFLICTS_LISTED", LISTED)  # the example has fewer screened records
+
+    def section(screening):
+        html = render_report(protocol.config, d["counts"], provenance_of(cap.manifest, cap.manifest_sha256), [],
+                             d["dedup"] | {"found_twice": 0}, screening)
+        start = html.index('<h3 id="conflicts">Unresolved conflicts</h3>')
+        return html[start:html.index("</table>", start)]
+
+    html = section(screening)
+    assert f"The first {LISTED} of {n} are listed; all are in <code>reports/screening_conflicts.tsv</code>" in html
+    assert html.count("<tr>") == LISTED + 1  # the header row and one per listed conflict
+    title = {r["record_id"]: r["title"] for r in d["records"]}[ids[0]]
+    row = html[html.index(f"<code>{ids[0]}</code>"):]
+    row = row[:row.index("</tr>")]
+    assert str(escape(title)) in row and "<td>title/abstract</td>" in row
+    assert "ana: include" in row and "ben: exclude (wrong population)" in row and "ben.tsv:2" in row
+    assert ids[LISTED] not in html  # past the cap (listed in record id order)
+    assert ids[-1] not in html  # resolved
+    # a short list has no pointer sentence
+    few = screening | {"conflicts": {"total": 2, "unresolved": 2},
+                       "unresolved_conflicts": screening["unresolved_conflicts"][:2]}
+    html = section(few)
+    assert html.count("<tr>") == 3 and "The first" not in html

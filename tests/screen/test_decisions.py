@@ -17,9 +17,12 @@ from reprisma.screen.decisions import (
     kappa_table,
     load_decisions,
     resolve_decisions,
+    screening_ids,
     screening_summary,
+    validate_decisions,
     write_decisions_tsv,
 )
+from reprisma.screen.eligibility import REMOVED
 
 HERE = Path(__file__).resolve().parent
 SUBSET = HERE.parent / "data" / "screening" / "cohen2006_antihistamines_subset.csv"
@@ -234,3 +237,170 @@ def test_write_decisions_round_trip(tmp_path):
     assert p.read_bytes() == first  # deterministic order
     df = load_decisions([p], SINGLE, IDS)
     assert df["stage"].tolist() == ["title_abstract", "full_text"]
+
+
+# -- full text before title/abstract is resolved ----------------------------------------------
+
+
+def test_full_text_without_title_abstract_row(tmp_path):
+    err, name = errors(tmp_path, [(A, "full_text", "alice", "include", "", "2024-04-01"),
+                                  (A, "full_text", "bob", "include", "", "2024-04-01")])
+    msg = str(err)
+    for line in (2, 3):
+        assert f"{name}:{line}: full-text decision for record '{A}', which has no title/abstract decision" in msg
+
+
+def test_full_text_held_while_title_abstract_pending(tmp_path):
+    """Dual mode, one title/abstract reviewer so far: the full-text rows are kept but held (the
+    record is pending at title/abstract); the second reviewer's agreement releases them."""
+    rows = [(A, "title_abstract", "alice", "include", "", "2024-03-01"),
+            (A, "full_text", "alice", "include", "", "2024-04-01"),
+            (A, "full_text", "bob", "include", "", "2024-04-01")]
+    df = load_decisions([tsv(tmp_path, "a.tsv", rows)], DUAL, IDS)
+    assert len(df) == 3  # nothing dropped
+    s = screening_summary(resolve_decisions(df, DUAL), IDS)
+    assert s["title_abstract"]["pending"] == 1
+    assert (s["full_text"]["include"], s["full_text"]["held"], s["full_text"]["not_screened"]) == (0, 1, 0)
+    rows.append((A, "title_abstract", "bob", "maybe", "", "2024-03-02"))  # a conflict: still held
+    s = screening_summary(resolve_decisions(load_decisions([tsv(tmp_path, "a.tsv", rows)], DUAL, IDS), DUAL), IDS)
+    assert (s["title_abstract"]["pending"], s["full_text"]["include"], s["full_text"]["held"]) == (1, 0, 1)
+    rows.append((A, "title_abstract", "consensus", "include", "", "2024-03-03"))
+    s = screening_summary(resolve_decisions(load_decisions([tsv(tmp_path, "a.tsv", rows)], DUAL, IDS), DUAL), IDS)
+    assert (s["title_abstract"]["include"], s["full_text"]["include"], s["full_text"]["held"]) == (1, 1, 0)
+
+
+def test_held_full_text_becomes_an_error_when_title_abstract_excludes(tmp_path):
+    err, name = errors(tmp_path, [(A, "title_abstract", "alice", "include", "", "2024-03-01"),
+                                  (A, "title_abstract", "bob", "exclude", "", "2024-03-01"),
+                                  (A, "full_text", "alice", "include", "", "2024-04-01"),
+                                  (A, "title_abstract", "carol", "exclude", "", "2024-03-05")])
+    assert f"{name}:4: full-text decision for record '{A}', which was excluded at title/abstract" in str(err)
+
+
+_ROW = st.tuples(st.sampled_from(IDS[:3]), st.sampled_from(["title_abstract", "full_text"]),
+                 st.sampled_from(["alice", "bob", "carol", "consensus"]), st.sampled_from(["include", "exclude", "maybe"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_ROW, max_size=14, unique_by=lambda r: r[:3]), st.sampled_from([SINGLE, DUAL]))
+def test_valid_decisions_always_add_up(rows, mode):
+    """Whatever rows pass validation, the ledger's screening arithmetic holds."""
+    df = _frame([(r, s, who, d, "wrong population" if d == "exclude" else None, "2024-03-01")
+                 for r, s, who, d in rows])
+    if validate_decisions(df, mode, IDS):
+        return
+    s = screening_summary(resolve_decisions(df, mode), IDS)
+    ta, ft = s["title_abstract"], s["full_text"]
+    sought = ta["include"] + ta["maybe"]
+    assert len(IDS) == ta["exclude"] + ta["pending"] + ta["not_screened"] + sought
+    assert sought == sum(ft["reasons"].values()) + ft["pending"] + ft["not_screened"] + ft["include"]
+
+
+# -- ids: records, clusters, automation -------------------------------------------------------
+
+
+def _ids():
+    """Real ids: A and B one cluster (cluster id A, representative B); C excluded by automation;
+    D alone, E a duplicate of C, F removed by a reviewer before screening."""
+    E, F = IDS[4], IDS[5]
+    clusters = [{"record_id": A, "cluster_id": A, "representative": False, "rule": "doi"},
+                {"record_id": B, "cluster_id": A, "representative": True, "rule": ""},
+                {"record_id": C, "cluster_id": C, "representative": "true", "rule": ""},
+                {"record_id": E, "cluster_id": C, "representative": "false", "rule": "pmid"},
+                {"record_id": D, "cluster_id": D, "representative": True, "rule": ""},
+                {"record_id": F, "cluster_id": F, "representative": True, "rule": ""}]
+    eligibility = [{"record_id": B, "eligible": True, "rule": "", "detail": ""},
+                   {"record_id": C, "eligible": "false", "rule": "language", "detail": "ger not in eng"},
+                   {"record_id": D, "eligible": True, "rule": "", "detail": ""},
+                   {"record_id": F, "eligible": False, "rule": REMOVED, "detail": "retracted by the journal"}]
+    return screening_ids(clusters, eligibility), E
+
+
+def test_screening_ids():
+    ids, E = _ids()
+    assert ids["known_ids"] == sorted([B, D])
+    assert ids["aliases"] == {A: B, B: B, D: D}
+    assert ids["not_screened"] == {C: "excluded by automation: language: ger not in eng",
+                                   E: f"in the cluster of {C!r}, excluded by automation: language: ger not in eng",
+                                   IDS[5]: "removed before screening for other reasons: retracted by the journal"}
+
+
+def test_cluster_and_member_ids_count_for_the_representative(tmp_path):
+    ids, _ = _ids()
+    p = tsv(tmp_path, "a.tsv", [(A, "title_abstract", "alice", "include", "", "2024-03-01"),
+                                (B, "title_abstract", "bob", "include", "", "2024-03-01"),
+                                (A, "full_text", "alice", "include", "", "2024-04-01")])
+    df = load_decisions([p], DUAL, **ids)
+    assert df["record_id"].tolist() == [B, B, B] and df["given_id"].tolist() == [A, B, A]
+    res = resolve_decisions(df, DUAL).set_index("stage")
+    assert res.loc["title_abstract", "record_id"] == B and res.loc["title_abstract", "basis"] == "agreement"
+    # without the id map, the old behaviour: only screened ids
+    err = pytest.raises(DecisionFileError, load_decisions, [p], DUAL, ids["known_ids"]).value
+    assert f"{p}:2: unknown record id '{A}'" in str(err)
+
+
+def test_two_ids_of_one_cluster_are_a_duplicate(tmp_path):
+    ids, _ = _ids()
+    p1 = tsv(tmp_path, "a.tsv", [(A, "title_abstract", "alice", "include", "", "2024-03-01")])
+    p2 = tsv(tmp_path, "b.tsv", [(B, "title_abstract", "alice", "exclude", "", "2024-03-02")])
+    with pytest.raises(DecisionFileError) as exc:
+        load_decisions([p1, p2], DUAL, **ids)
+    assert (f"{p2}:2: duplicate decision for record '{B}', stage title_abstract, reviewer 'alice' "
+            f"(first at {p1}:2 (written '{A}'))") in str(exc.value)
+
+
+def test_automation_excluded_and_unknown_ids(tmp_path):
+    ids, E = _ids()
+    p = tsv(tmp_path, "a.tsv", [(C, "title_abstract", "alice", "include", "", "2024-03-01"),
+                                (E, "title_abstract", "alice", "include", "", "2024-03-01"),
+                                ("pubmed:1", "title_abstract", "alice", "include", "", "2024-03-01"),
+                                (IDS[5], "title_abstract", "alice", "include", "", "2024-03-01")])
+    err = pytest.raises(DecisionFileError, load_decisions, [p], DUAL, **ids).value
+    msg = str(err)
+    assert (f"{p}:2: record id '{C}': excluded by automation: language: ger not in eng; "
+            "it is not screened") in msg
+    assert (f"{p}:3: record id '{E}': in the cluster of '{C}', excluded by automation: language: "
+            "ger not in eng; it is not screened") in msg
+    assert f"{p}:4: unknown record id 'pubmed:1'" in msg
+    assert (f"{p}:5: record id '{IDS[5]}': removed before screening for other reasons: retracted by the journal; "
+            "it is not screened") in msg
+
+
+# -- reading files ----------------------------------------------------------------------------
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    p = tmp_path / "bom.tsv"
+    p.write_bytes(b"\xef\xbb\xbf" + (HEADER + f"{A}\ttitle_abstract\talice\tinclude\t\t2024-03-01\n").encode())
+    assert load_decisions([p], SINGLE, IDS)["record_id"].tolist() == [A]
+
+
+def test_latin1_file_names_line_and_byte(tmp_path):
+    p = tmp_path / "latin1.tsv"
+    p.write_bytes((HEADER.replace("date\n", "date\tnote\n")
+                   + f"{A}\ttitle_abstract\talice\tinclude\t\t2024-03-01\t\n"
+                   + f"{B}\ttitle_abstract\talice\tinclude\t\t2024-03-01\tRevisé\n").encode("latin-1"))
+    with pytest.raises(DecisionFileError) as exc:
+        load_decisions([p], SINGLE, IDS)
+    col = len(f"{B}\ttitle_abstract\talice\tinclude\t\t2024-03-01\tRevis") + 1
+    assert (f"{p}:3: not UTF-8 text: byte 0xe9 at byte {col} of the line") in str(exc.value)
+    assert "save the file as UTF-8" in str(exc.value)
+
+
+def test_utf16_file_is_named(tmp_path):
+    p = tmp_path / "u16.tsv"
+    p.write_bytes((HEADER + f"{A}\ttitle_abstract\talice\tinclude\t\t2024-03-01\n").encode("utf-16"))
+    with pytest.raises(DecisionFileError, match=r"u16.tsv:1: the file is UTF-16 .*save it as UTF-8"):
+        load_decisions([p], SINGLE, IDS)
+
+
+def test_every_file_problem_is_reported(tmp_path):
+    bad = tsv(tmp_path, "a.tsv", [(A, "abstract", "alice", "include", "", "2024-03-01")])
+    empty = tmp_path / "b.tsv"
+    empty.write_text("# nothing yet\n", encoding="utf-8")
+    latin = tmp_path / "c.tsv"
+    latin.write_bytes("record_id\tstage\treviewer\tdécision\n".encode("latin-1"))
+    with pytest.raises(DecisionFileError) as exc:
+        load_decisions([bad, empty, latin], SINGLE, IDS)
+    assert [(p.file, p.line) for p in exc.value.problems] == [(str(bad), 2), (str(empty), 1), (str(latin), 1)]
+    assert f"{empty}:1: empty decision file (no header row)" in str(exc.value)

@@ -83,12 +83,78 @@ def test_bad_decisions_file_stops_with_file_and_line(project, tmp_path):
     shutil.copytree(project, work, ignore=shutil.ignore_patterns("results", "reports", ".snakemake"))
     (work / "config" / "screening" / "typo.tsv").write_text(
         HEADER + "pubmed:1\ttitle_abstract\tana\tinclude\t\t2026-11-20\n"
-        + f"{first_ranked(work, 1)[0]}\tfull_text\tana\texclude\tbecause\t2026-11-20\n")
+        + f"{first_ranked(work, 1)[0]}\tfull_text\tana\texclude\tbecause\t2026-11-20\n"
+        # the fourth-ranked record has no title/abstract row (the first test decided the first three)
+        + f"{first_ranked(work, 4)[3]}\tfull_text\tana\tinclude\t\t2026-11-20\n")
     out = run_snakemake(work, check=False, block_sockets=True)
     assert out.returncode != 0
     err = out.stderr
     assert "typo.tsv:2: unknown record id 'pubmed:1'" in err
     assert "typo.tsv:3: reason 'because' is not in the protocol's list" in err
+    assert (f"typo.tsv:4: full-text decision for record '{first_ranked(work, 4)[3]}', which has no "
+            "title/abstract decision") in err
+    assert "CountsError" not in err
+
+
+def fresh_copy(project, tmp_path, name):
+    work = tmp_path / name
+    shutil.copytree(project, work, ignore=shutil.ignore_patterns("results", "reports", ".snakemake", "*.tsv"))
+    return work
+
+
+def test_full_text_waits_for_title_abstract(project, tmp_path):
+    """Full-text rows for a record still pending at title/abstract (dual screening, one reviewer
+    so far) are kept and held: the counts add up, and they count once title/abstract resolves."""
+    work = fresh_copy(project, tmp_path, "held")
+    (r1,) = first_ranked(work, 1)
+    decisions = work / "config" / "screening" / "a.tsv"
+    decisions.write_text(HEADER + f"{r1}\ttitle_abstract\tana\tinclude\t\t2026-11-20\n"
+                         f"{r1}\tfull_text\tana\tinclude\t\t2026-11-21\n"
+                         f"{r1}\tfull_text\tben\tinclude\t\t2026-11-21\n")
+    run_snakemake(work, block_sockets=True)
+    c = ledger(work)
+    s = c["prisma"]["screening"]
+    assert (s["records_pending"], s["reports_sought"], s["reports_assessed"]) == (s["records_screened"], 0, 0)
+    assert c["prisma"]["included"] == {"studies": 0, "reports": 0}
+    assert all(i["holds"] for i in c["invariants"])
+    assert json.loads((work / "results" / "greenway2020" / "screening.json").read_text())["reports_held"] == 1
+    assert "1 record with full-text decisions still pending at title/abstract" in (work / "reports" / "report.html").read_text()
+
+    with open(decisions, "a") as f:
+        f.write(f"{r1}\ttitle_abstract\tben\tinclude\t\t2026-11-20\n")
+    run_snakemake(work, block_sockets=True)
+    c = ledger(work)
+    s = c["prisma"]["screening"]
+    assert (s["records_pending"], s["reports_sought"], s["reports_pending"]) == (s["records_screened"] - 1, 1, 0)
+    assert c["prisma"]["included"] == {"studies": 1, "reports": 1}
+
+
+def test_decisions_by_cluster_member(project, tmp_path):
+    """Two records merged into one cluster: a row on either id counts for the cluster's
+    representative; two rows by one reviewer via different ids are a duplicate. (The example's
+    records hold no language, date or type, so automation excludes none of them: the message for
+    a record excluded by automation is tested in tests/screen/test_decisions.py.)"""
+    work = fresh_copy(project, tmp_path, "clusters")
+    r1, r2 = first_ranked(work, 2)
+    (work / "config" / "dedup_overrides.tsv").write_text(
+        "action\trecord_id_a\trecord_id_b\treason\treviewer\n"
+        f"merge\t{r1}\t{r2}\tsame trial report (test)\tana\n")
+    decisions = work / "config" / "screening" / "a.tsv"
+    decisions.write_text(HEADER + f"{r1}\ttitle_abstract\tana\tinclude\t\t2026-11-20\n"
+                         f"{r2}\ttitle_abstract\tben\tinclude\t\t2026-11-20\n")
+    run_snakemake(work, block_sockets=True)
+    c = ledger(work)
+    s = c["prisma"]["screening"]
+    assert (s["reports_sought"], s["records_pending"]) == (1, s["records_screened"] - 1)
+    with open(work / "results" / "greenway2020" / "clusters.tsv", newline="") as f:
+        rep = next(r["record_id"] for r in csv.DictReader(f, delimiter="\t")
+                   if r["record_id"] in (r1, r2) and r["representative"] == "true")
+
+    with open(decisions, "a") as f:
+        f.write(f"{r2 if rep == r1 else r1}\ttitle_abstract\tana\texclude\t\t2026-11-22\n")
+    out = run_snakemake(work, check=False, block_sockets=True)
+    assert out.returncode != 0
+    assert f"a.tsv:4: duplicate decision for record '{rep}'" in out.stderr and "(first at " in out.stderr
 
 
 def test_progress_plot_follows_the_decisions(project):

@@ -17,6 +17,10 @@ _ENV = jinja2.Environment(
 )
 
 
+# unresolved conflicts listed in the report; all of them are in reports/screening_conflicts.tsv
+CONFLICTS_LISTED = 50
+
+
 def provenance_of(manifest: dict, manifest_sha256: str) -> dict:
     """What the report says about where its numbers come from, taken from the manifest."""
     return {
@@ -44,6 +48,7 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
         dedup=dedup,
         automation=counts["prisma"]["identification"].get("ineligible_by_automation_reasons") or {},
         screening=screening,
+        unresolved_conflicts=(screening.get("unresolved_conflicts") or [])[:CONFLICTS_LISTED],
         progress_svg=Markup(render_progress_svg(screening.get("progress") or [],
                                                 counts["prisma"]["screening"]["records_screened"])),
     )

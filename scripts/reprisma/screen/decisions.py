@@ -9,9 +9,25 @@ Files (``config/screening/*.tsv``), tab-separated, header first, ``#`` lines are
 * ``reason``: from the protocol's controlled list, required for full-text exclusions;
 * ``date``: ISO ``YYYY-MM-DD``.
 
-Row schema: ``workflow/schemas/decisions.schema.json``. Every problem is reported as
-``FILE:LINE: message`` (line numbers count every physical line, header = line 1), all problems
-at once, in a :class:`DecisionFileError`.
+Row schema: ``workflow/schemas/decisions.schema.json``. Files are read as UTF-8 (a byte order
+mark, as Excel writes, is allowed). Every problem is reported as ``FILE:LINE: message`` (line
+numbers count every physical line, header = line 1), all problems of all files at once, in a
+:class:`DecisionFileError`.
+
+Ids: a row names a record or a dedup cluster. With the workflow's id map (:func:`screening_ids`)
+the cluster id or the id of any record of a cluster is accepted and the row is attributed to the
+cluster's representative, the record that is screened (``load_decisions`` returns that id in
+``record_id`` and the id as written in ``given_id``). Two rows by one reviewer at one stage that
+land on one cluster are duplicates. An id whose cluster was excluded by automation (or removed
+before screening) is an error saying so; any other id is an unknown record id.
+
+Full text after title/abstract (on the resolved title/abstract decisions): a full-text row for
+a record with no title/abstract row, or one excluded at title/abstract, is an error. A full-text
+row for a record whose title/abstract decision is still pending (awaiting the second reviewer, or
+an unresolved conflict) is kept and *held*: the record counts as pending at title/abstract, its
+full-text decisions count once title/abstract resolves to include or maybe (and are an error if
+it resolves to exclude). So the full-text counts only ever cover records that passed
+title/abstract.
 
 Resolution (per record and stage): a row by reviewer ``consensus`` or by the protocol's third
 reviewer (``ScreeningSettings.resolver``) decides. Otherwise, with ``mode="single"`` one reviewer's
@@ -23,6 +39,7 @@ reviewers disagree the record is a *conflict* and stays *pending* until resolved
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as _dt
 import itertools
@@ -30,7 +47,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
@@ -49,6 +66,8 @@ __all__ = [
     "conflicts",
     "kappa_table",
     "screening_summary",
+    "screening_ids",
+    "passed_title_abstract",
     "write_decisions_tsv",
 ]
 
@@ -145,8 +164,10 @@ def read_decision_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, list
     for path in paths:
         path = Path(path)
         name = str(path)
-        with open(path, encoding="utf-8", newline="") as fh:
-            lines = fh.read().splitlines()
+        lines, problem = _read_text_lines(path)
+        if problem is not None:
+            problems.append(problem)
+            continue
         header = None
         for lineno, text in enumerate(lines, start=1):
             if not text.strip() or text.lstrip().startswith("#"):
@@ -186,10 +207,30 @@ def read_decision_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, list
             full["file"] = name
             full["line"] = lineno
             rows.append(full)
-        if header is None and not problems:
+        if header is None:
             problems.append(Problem(name, 1, "empty decision file (no header row)"))
     df = _clean(pd.DataFrame(rows, columns=COLUMNS + ["file", "line"]))
     return df, problems
+
+
+def _read_text_lines(path: Path) -> tuple[list[str], Problem | None]:
+    """The file's lines, decoded as UTF-8 (a leading byte order mark is dropped), or a problem
+    naming the line and byte where the text is not UTF-8."""
+    raw = path.read_bytes()
+    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return [], Problem(str(path), 1, "the file is UTF-16 (Excel's 'Unicode Text'); save it as UTF-8 "
+                                         "(tab-separated)")
+    try:
+        return raw[start:].decode("utf-8").splitlines(), None
+    except UnicodeDecodeError as e:
+        pos = start + e.start
+        line_start = raw.rfind(b"\n", 0, pos) + 1
+        return [], Problem(
+            str(path), raw.count(b"\n", 0, pos) + 1,
+            f"not UTF-8 text: byte 0x{raw[pos]:02x} at byte {pos - line_start + 1} of the line "
+            f"(byte offset {pos} in the file); save the file as UTF-8 (e.g. Latin-1/Windows-1252 is not accepted)",
+        )
 
 
 def _schema_message(err, where: str) -> str:
@@ -221,51 +262,121 @@ def _clean(df: pd.DataFrame) -> pd.DataFrame:
     return df.where(df.notna(), None)
 
 
+def screening_ids(clusters: Iterable[Mapping], eligibility: Iterable[Mapping]) -> dict:
+    """The ids decision rows may name, from ``clusters.tsv`` and ``eligibility.tsv`` rows, as the
+    keyword arguments of :func:`validate_decisions` / :func:`load_decisions`
+    (``load_decisions(files, settings, **screening_ids(clusters, eligibility))``):
+
+    * ``known_ids``: the screened records (eligible cluster representatives), sorted;
+    * ``aliases``: every cluster id and record id of a screened cluster -> its representative;
+    * ``not_screened``: every id of a cluster excluded by automation or removed before screening
+      -> why (``excluded by automation: <rule>: <detail>``, ``removed before screening for other
+      reasons: <reason>``).
+    """
+    from reprisma.screen.eligibility import REMOVED
+
+    elig = {e["record_id"]: e for e in eligibility}
+    clusters = list(clusters)
+    rep_of = {c["cluster_id"]: c["record_id"] for c in clusters if c["representative"] in (True, "true")}
+    known: set[str] = set()
+    aliases: dict[str, str] = {}
+    not_screened: dict[str, str] = {}
+    for c in clusters:
+        rep = rep_of.get(c["cluster_id"])
+        e = elig.get(rep)
+        if e is None:
+            continue
+        if e["eligible"] in (True, "true"):
+            known.add(rep)
+            aliases[c["record_id"]] = aliases[c["cluster_id"]] = rep
+            continue
+        if e.get("rule") == REMOVED:
+            why = "removed before screening for other reasons" + (f": {e['detail']}" if e.get("detail") else "")
+        else:
+            why = "excluded by automation: " + ": ".join(x for x in (e.get("rule"), e.get("detail")) if x)
+        for rid in (c["record_id"], c["cluster_id"]):
+            not_screened[rid] = why if rid == rep else f"in the cluster of {rep!r}, {why}"
+    return {"known_ids": sorted(known), "aliases": aliases, "not_screened": not_screened}
+
+
+def _attribute(df: pd.DataFrame, aliases: Mapping[str, str] | None) -> pd.DataFrame:
+    """``given_id``: the id as written; ``record_id``: the screened record it stands for."""
+    df = df.copy()
+    if "given_id" not in df.columns:
+        df["given_id"] = df["record_id"]
+    if aliases:
+        df["record_id"] = [aliases.get(g, g) if g is not None else None for g in df["given_id"]]
+    return df
+
+
+def _as(given, rid) -> str:
+    return f" (written {given!r})" if given != rid else ""
+
+
 def validate_decisions(
     df: pd.DataFrame,
     settings: ScreeningSettings,
     known_ids: Iterable[str] | None = None,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    not_screened: Mapping[str, str] | None = None,
 ) -> list[Problem]:
-    """Checks across rows: unknown ids, duplicate (record, stage, reviewer) rows, reasons not in
-    the protocol's list, full-text decisions for records excluded at title/abstract."""
-    df = _clean(df)
+    """Checks across rows: unknown ids, ids not screened (``not_screened``: id -> why), duplicate
+    (record, stage, reviewer) rows, reasons not in the protocol's list, full-text decisions for
+    records without a title/abstract decision or excluded at title/abstract.
+
+    ``aliases`` (id -> screened record id, see :func:`screening_ids`): rows naming a cluster or
+    any of its records are checked as rows on the cluster's representative."""
+    df = _attribute(_clean(df), aliases)
     problems: list[Problem] = []
     known = set(known_ids) if known_ids is not None else None
-    first: dict[tuple, tuple[str, int]] = {}
+    not_screened = not_screened or {}
+    first: dict[tuple, tuple[str, int, str]] = {}
     allowed = set(settings.reasons)
+    bad_ids: set[str] = set()
     for r in df.itertuples(index=False):
-        if known is not None and r.record_id is not None and r.record_id not in known:
-            problems.append(Problem(r.file, r.line, f"unknown record id {r.record_id!r}"))
+        if r.given_id in not_screened:
+            problems.append(Problem(r.file, r.line, f"record id {r.given_id!r}: {not_screened[r.given_id]}; "
+                                                    "it is not screened"))
+            bad_ids.add(r.record_id)
+        elif known is not None and r.record_id is not None and r.record_id not in known:
+            problems.append(Problem(r.file, r.line, f"unknown record id {r.given_id!r}"))
+            bad_ids.add(r.record_id)
         key = (r.record_id, r.stage, r.reviewer)
         if None not in key:
             if key in first:
-                f0, l0 = first[key]
+                f0, l0, g0 = first[key]
                 problems.append(
                     Problem(
                         r.file,
                         r.line,
-                        f"duplicate decision for record {r.record_id!r}, stage {r.stage}, "
-                        f"reviewer {r.reviewer!r} (first at {f0}:{l0})",
+                        f"duplicate decision for record {r.record_id!r}{_as(r.given_id, r.record_id)}, "
+                        f"stage {r.stage}, reviewer {r.reviewer!r} (first at {f0}:{l0}{_as(g0, r.record_id)})",
                     )
                 )
             else:
-                first[key] = (r.file, r.line)
+                first[key] = (r.file, r.line, r.given_id)
         if r.reason is not None and r.reason not in allowed:
             listed = ", ".join(settings.reasons) if settings.reasons else "(the protocol declares none)"
             problems.append(
                 Problem(r.file, r.line, f"reason {r.reason!r} is not in the protocol's list: {listed}")
             )
-    # full text after a title/abstract exclusion (on the resolved title/abstract decisions)
-    ta = resolve_decisions(df[df["stage"] == "title_abstract"], settings, _checked=True)
+    # full text needs a title/abstract decision that is not an exclusion (resolved decisions);
+    # one still pending holds the full-text rows (see the module docstring)
+    ta_rows = df[df["stage"] == "title_abstract"]
+    ta = resolve_decisions(ta_rows, settings, _checked=True)
     excluded = set(ta.loc[ta["decision"] == "exclude", "record_id"])
-    ft = df[(df["stage"] == "full_text") & df["record_id"].isin(excluded)]
+    with_ta = set(ta_rows["record_id"])
+    ft = df[(df["stage"] == "full_text") & df["record_id"].notna() & ~df["record_id"].isin(bad_ids)]
     for r in ft.itertuples(index=False):
+        if r.record_id in excluded:
+            why = "which was excluded at title/abstract"
+        elif r.record_id not in with_ta:
+            why = "which has no title/abstract decision (a record reaches full text through title/abstract)"
+        else:
+            continue
         problems.append(
-            Problem(
-                r.file,
-                r.line,
-                f"full-text decision for record {r.record_id!r}, which was excluded at title/abstract",
-            )
+            Problem(r.file, r.line, f"full-text decision for record {r.record_id!r}{_as(r.given_id, r.record_id)}, {why}")
         )
     return problems
 
@@ -274,15 +385,21 @@ def load_decisions(
     paths: Iterable[str | Path],
     settings: ScreeningSettings,
     known_ids: Iterable[str] | None = None,
+    *,
+    aliases: Mapping[str, str] | None = None,
+    not_screened: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Read and validate decision files; raise :class:`DecisionFileError` listing every problem."""
+    """Read and validate decision files; raise :class:`DecisionFileError` listing every problem.
+
+    Returns the rows with ``record_id`` attributed through ``aliases`` to the screened record and
+    the id as written in ``given_id`` (equal without ``aliases``)."""
     df, problems = read_decision_files(paths)
     if problems:
         raise DecisionFileError(problems)
-    problems = validate_decisions(df, settings, known_ids)
+    problems = validate_decisions(df, settings, known_ids, aliases=aliases, not_screened=not_screened)
     if problems:
         raise DecisionFileError(problems)
-    return _clean(df)
+    return _attribute(_clean(df), aliases)
 
 
 def _group_outcome(group: pd.DataFrame, stage: str, settings: ScreeningSettings) -> dict:
@@ -373,6 +490,14 @@ def kappa_table(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "reviewer_a", "reviewer_b", "n", "agreement", "kappa"])
 
 
+def passed_title_abstract(resolved: pd.DataFrame) -> set[str]:
+    """The records whose resolved title/abstract decision is include or maybe: the only ones
+    whose full-text decisions count (the others' full-text rows are held, see the module
+    docstring)."""
+    ta = resolved[resolved["stage"] == "title_abstract"]
+    return set(ta.loc[ta["decision"].isin(["include", "maybe"]), "record_id"])
+
+
 def screening_summary(resolved: pd.DataFrame, records_screened: Iterable[str] | None = None) -> dict:
     """Counts for the PRISMA ledger from resolved decisions.
 
@@ -380,24 +505,30 @@ def screening_summary(resolved: pd.DataFrame, records_screened: Iterable[str] | 
     automation); those without any title/abstract decision count as ``not_screened``.
     Returns ``{stage: {include, exclude, maybe, pending, not_screened?, reasons: {reason: n}}}``;
     full-text exclusions are counted per reason. Only resolved decisions count; ``pending``
-    says how many still wait for a (second or resolving) reviewer.
+    says how many still wait for a (second or resolving) reviewer. Full-text counts cover only
+    the records that passed title/abstract (:func:`passed_title_abstract`); ``full_text.held``
+    counts the records whose full-text decisions wait for their title/abstract decision.
     """
     out: dict = {}
+    passed = passed_title_abstract(resolved)
     for stage in STAGES:
         s = resolved[resolved["stage"] == stage]
+        if stage == "full_text":
+            held = int((~s["record_id"].isin(passed)).sum())
+            s = s[s["record_id"].isin(passed)]
         counts = {k: int((s["decision"] == k).sum()) for k in (*DECISIONS, "pending")}
         reasons: dict[str, int] = {}
         for r in s.loc[s["decision"] == "exclude", "reason"]:
             key = r if r else "(no reason)"
             reasons[key] = reasons.get(key, 0) + 1
         counts["reasons"] = dict(sorted(reasons.items()))
+        if stage == "full_text":
+            counts["held"] = held
         out[stage] = counts
     if records_screened is not None:
         ids = set(records_screened)
         decided = set(resolved.loc[resolved["stage"] == "title_abstract", "record_id"])
         out["title_abstract"]["not_screened"] = len(ids - decided)
-        ta = resolved[resolved["stage"] == "title_abstract"]
-        passed = set(ta.loc[ta["decision"].isin(["include", "maybe"]), "record_id"])
         ft_decided = set(resolved.loc[resolved["stage"] == "full_text", "record_id"])
         out["full_text"]["not_screened"] = len(passed - ft_decided)
     return out

@@ -160,6 +160,15 @@ def test_import_rayyan_reports_every_unmatched_row_with_its_line():
 
 
 REPO = D.parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_project(tmp_path, monkeypatch):
+    """The import commands read the protocol's decisions folder and results relative to the
+    working directory: run them in an empty one, not in this checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 CLI_BASE = ["--protocol", str(REPO / "config" / "config.yaml"), "--records", str(D / "reprisma_export.csv")]
 
 
@@ -285,6 +294,33 @@ def test_write_new_never_replaces_a_file_that_appeared_meanwhile(tmp_path):
         _write_new(out, rows)
     assert out.read_bytes() == before
     assert sorted(x.name for x in tmp_path.iterdir()) == ["ta.tsv"]  # no temporary file left
+
+
+def test_importing_an_export_twice_is_a_duplicate_at_the_export_lines(tmp_path, capsys):
+    from reprisma.screen.__main__ import main
+
+    first = ["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", *CLI_BASE]
+    assert main([*first, "--out", "config/screening/ta_alice.tsv"]) == 0
+    capsys.readouterr()
+    assert main([*first, "--out", "config/screening/ta_alice_again.tsv"]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"asreview_export.csv:\d+: duplicate decision for record 'pubmed:\d+', stage title_abstract, "
+                     r"reviewer 'alice' \(first at config/screening/ta_alice.tsv:\d+\)", err), err
+    assert err.count("duplicate decision") == 8
+    assert not (tmp_path / "config" / "screening" / "ta_alice_again.tsv").exists()
+
+
+def test_full_text_import_is_checked_against_recorded_title_abstract_decisions(tmp_path, capsys):
+    from reprisma.screen.__main__ import main
+
+    ft = ["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", "--stage", "full_text",
+          "--exclusion-reason", "wrong population", *CLI_BASE]
+    assert main([*ft, "--out", "config/screening/ft_alice.tsv"]) == 2
+    assert "which has no title/abstract decision" in capsys.readouterr().err
+    assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice", *CLI_BASE,
+                 "--out", "config/screening/ta_alice.tsv"]) == 0
+    # title/abstract now recorded (pending the second reviewer in dual mode): full text is held, not refused
+    assert main([*ft, "--out", "config/screening/ft_alice.tsv"]) == 0
 
 
 def test_import_cli_never_overwrites_recorded_decisions(tmp_path, capsys):

@@ -102,6 +102,22 @@ def _load_match_records(path):
     return df[[c for c in ("record_id", "pmid", "doi") if c in df.columns]]
 
 
+def _recorded_decisions(protocol):
+    """The decisions already in the protocol's decisions folder (rows that can be read) and, when
+    the workflow has run, the id map from its clusters and eligibility tables."""
+    from pathlib import Path
+
+    from reprisma.pipeline import decision_files, read_tsv
+    from reprisma.screen.decisions import read_decision_files, screening_ids
+
+    recorded, _ = read_decision_files(decision_files(protocol))
+    results = Path(protocol.config["results_dir"]) / protocol.id
+    aliases = None
+    if (results / "clusters.tsv").exists() and (results / "eligibility.tsv").exists():
+        aliases = screening_ids(read_tsv(results / "clusters.tsv"), read_tsv(results / "eligibility.tsv"))["aliases"]
+    return recorded, aliases
+
+
 def _write_new(out, rows) -> None:
     """Write a new decisions file atomically; an existing file is never replaced, even one created
     while this runs (hard link of the finished temporary file: fails if the name exists)."""
@@ -155,7 +171,8 @@ def _import(args) -> int:
         sys.stderr.write(f"error: {args.export}: no decision in the export (no record is labelled); "
                          "nothing written\n")
         return 2
-    problems = check_imported(rows, settings)
+    recorded, aliases = _recorded_decisions(protocol)
+    problems = check_imported(rows, settings, recorded, aliases)
     if problems:
         hint = ""
         if any("without a reason" in p.message for p in problems):

@@ -528,10 +528,15 @@ def import_rayyan(
     return _rows_frame(out, problems, path)
 
 
-def check_imported(rows: pd.DataFrame, settings) -> list:
-    """The problems a decisions file made of ``rows`` would have, located in the export (each
-    row's ``file`` and ``line``): the decisions schema (reviewer name, date, a full-text
-    exclusion without reason), reasons outside the protocol's list, duplicates."""
+def check_imported(rows: pd.DataFrame, settings, recorded: pd.DataFrame | None = None,
+                   aliases: Mapping[str, str] | None = None) -> list:
+    """The problems the imported ``rows`` would cause at the next run, located in the export
+    (each row's ``file`` and ``line``): the decisions schema (reviewer name, date, a full-text
+    exclusion without reason), reasons outside the protocol's list, and, checked together with
+    the decisions already ``recorded`` (rows of :func:`reprisma.screen.decisions.read_decision_files`),
+    duplicates (the same export imported twice) and full-text decisions without a title/abstract
+    decision. ``aliases`` (see :func:`reprisma.screen.decisions.screening_ids`) lets a row on a
+    duplicate's id meet the rows on its cluster."""
     from reprisma.screen.decisions import _schema_message, _validator, validate_decisions
 
     validator = _validator()
@@ -540,4 +545,7 @@ def check_imported(rows: pd.DataFrame, settings) -> list:
         inst = {k: r[k] for k in COLUMNS if r.get(k) not in (None, "")}
         for err in sorted(validator.iter_errors(inst), key=lambda e: list(e.path)):
             problems.append(_problem(r["file"], r["line"], _schema_message(err, ".".join(map(str, err.path)))))
-    return sorted(set(problems + validate_decisions(rows, settings)))
+    both = rows if recorded is None or recorded.empty else pd.concat([recorded, rows], ignore_index=True)
+    exported = set(rows["file"])
+    problems += [p for p in validate_decisions(both, settings, aliases=aliases) if p.file in exported]
+    return sorted(set(problems))

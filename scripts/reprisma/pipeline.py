@@ -77,7 +77,9 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
 
     A decision row may name any record or cluster id; it counts for the cluster's screened
     representative (``screening_ids``). Full-text decisions count only for records that passed
-    title/abstract; those of a record still pending there are held (``reports_held``)."""
+    title/abstract; those of a record still pending there are held (``reports_held``). A report
+    whose resolved full-text decision is ``not_retrieved`` counts as not retrieved, so the ledger's
+    assessed reports (sought - not retrieved) are the excluded, pending and included ones."""
     from reprisma.screen.decisions import (ScreeningSettings, conflicts, kappa_table, load_decisions,
                                            passed_title_abstract, resolve_decisions, screening_ids,
                                            screening_summary)
@@ -110,7 +112,7 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "records_excluded": ta["exclude"],
         "records_included": ta["include"] + ta["maybe"],
         "records_pending": ta["pending"] + ta.get("not_screened", 0),
-        "reports_not_retrieved": 0,
+        "reports_not_retrieved": ft["not_retrieved"],
         "reports_excluded": ft["reasons"],
         "reports_included": ft["include"],
         "studies_included": count_studies(records, clusters, included),

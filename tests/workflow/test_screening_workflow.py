@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from tests.workflow.conftest import PROJECT, run_snakemake
+from tests.workflow.test_eligibility_counts import svg_text
 
 pytestmark = pytest.mark.workflow
 
@@ -127,6 +128,36 @@ def test_full_text_waits_for_title_abstract(project, tmp_path):
     s = c["prisma"]["screening"]
     assert (s["records_pending"], s["reports_sought"], s["reports_pending"]) == (s["records_screened"] - 1, 1, 0)
     assert c["prisma"]["included"] == {"studies": 1, "reports": 1}
+
+
+def test_report_not_retrieved(project, tmp_path):
+    """Both reviewers record that r1's full text could not be obtained: PRISMA's "Reports not
+    retrieved" box counts it (derived, not typed in), it is neither assessed nor excluded, and the
+    ledger adds up."""
+    work = fresh_copy(project, tmp_path, "not_retrieved")
+    r1, r2, r3 = first_ranked(work, 3)
+    rows = [f"{r}\ttitle_abstract\t{who}\tinclude\t\t2026-11-20\t\n" for r in (r1, r2, r3) for who in ("ana", "ben")]
+    rows += [f"{r1}\tfull_text\tana\tnot_retrieved\t\t2026-11-21\tasked the authors twice\n",
+             f"{r1}\tfull_text\tben\tnot_retrieved\t\t2026-11-22\tnot in any library we can reach\n",
+             f"{r2}\tfull_text\tana\tinclude\t\t2026-11-21\t\n",
+             f"{r2}\tfull_text\tben\tinclude\t\t2026-11-21\t\n",
+             f"{r3}\tfull_text\tana\texclude\twrong population\t2026-11-21\t\n",
+             f"{r3}\tfull_text\tben\texclude\twrong population\t2026-11-21\t\n"]
+    (work / "config" / "screening" / "a.tsv").write_text(HEADER.replace("date\n", "date\tnote\n") + "".join(rows))
+    run_snakemake(work, block_sockets=True)
+    c = ledger(work)
+    s = c["prisma"]["screening"]
+    assert (s["reports_sought"], s["reports_not_retrieved"], s["reports_assessed"]) == (3, 1, 2)
+    assert (s["reports_excluded"], s["reports_pending"]) == ({"wrong population": 1}, 0)
+    assert c["prisma"]["included"] == {"studies": 1, "reports": 1}
+    holds = {i["name"]: i["holds"] for i in c["invariants"]}
+    assert holds["sought - not retrieved = assessed"] and holds["assessed = excluded + pending + included reports"]
+    assert all(holds.values())
+    svg = svg_text(work)
+    assert "Reports not retrieved (n = 1)" in svg and "Reports assessed for eligibility (n = 2)" in svg
+    assert "1 report could not be retrieved" in (work / "reports" / "report.html").read_text()
+    with open(work / "reports" / "prisma2020.csv", newline="") as f:
+        assert {r["data"]: r["n"] for r in csv.DictReader(f)}.get("dbr_notretrieved_reports") == "1"
 
 
 def test_decisions_by_cluster_member(project, tmp_path):

@@ -5,8 +5,11 @@ Files (``config/screening/*.tsv``), tab-separated, header first, ``#`` lines are
 
     record_id  stage  reviewer  decision  reason  date  [note]
 
-* ``stage``: ``title_abstract`` or ``full_text``; ``decision``: ``include``, ``exclude``, ``maybe``;
-* ``reason``: from the protocol's controlled list, required for full-text exclusions;
+* ``stage``: ``title_abstract`` or ``full_text``; ``decision``: ``include``, ``exclude``, ``maybe``,
+  or, at full text only, ``not_retrieved`` (the report could not be obtained: PRISMA 2020's
+  "reports not retrieved"; a ``title_abstract`` row with it is an error);
+* ``reason``: from the protocol's controlled list, required for full-text exclusions, optional
+  otherwise;
 * ``date``: ISO ``YYYY-MM-DD``.
 
 Row schema: ``workflow/schemas/decisions.schema.json``. Files are read as UTF-8 (a byte order
@@ -34,7 +37,9 @@ reviewer (``ScreeningSettings.resolver``) decides. Otherwise, with ``mode="singl
 decision is final; with ``mode="dual"`` two different reviewers must have decided. When the
 reviewers disagree the record is a *conflict* and stays *pending* until resolved. A final
 ``maybe`` at title/abstract sends the record on to full text (it is not excluded); a final
-``maybe`` at full text is pending.
+``maybe`` at full text is pending. ``not_retrieved`` resolves like the other decisions (a reviewer
+saying ``not_retrieved`` and another ``include`` or ``exclude`` is a conflict); a final
+``not_retrieved`` counts as a report not retrieved, neither assessed nor excluded.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ __all__ = [
 COLUMNS = ["record_id", "stage", "reviewer", "decision", "reason", "date", "note"]
 REQUIRED_COLUMNS = ["record_id", "stage", "reviewer", "decision", "reason", "date"]
 STAGES = ("title_abstract", "full_text")
-DECISIONS = ("include", "exclude", "maybe")
+DECISIONS = ("include", "exclude", "maybe", "not_retrieved")
 CONSENSUS = "consensus"
 
 
@@ -245,6 +250,9 @@ def _schema_message(err, where: str) -> str:
         return f"column {where!r}: {err.instance!r} has the wrong form (expected pattern {err.validator_value})"
     if where == "reason":
         return "full-text exclusion without a reason (column 'reason' is required)"
+    if where == "decision" and err.validator == "not":
+        return (f"decision {err.instance!r} is for stage full_text only, not title_abstract "
+                "(a report is sought only for a record that passed title/abstract)")
     return f"column {where!r}: {err.message}"
 
 
@@ -437,7 +445,7 @@ def _group_outcome(group: pd.DataFrame, stage: str, settings: ScreeningSettings)
 def resolve_decisions(
     df: pd.DataFrame, settings: ScreeningSettings, *, _checked: bool = False
 ) -> pd.DataFrame:
-    """One row per (record_id, stage): ``decision`` (include, exclude, maybe, pending),
+    """One row per (record_id, stage): ``decision`` (include, exclude, maybe, not_retrieved, pending),
     ``reason``, ``basis`` (single, agreement, resolved:<who>, conflict, awaiting second reviewer,
     maybe at full text), ``conflict`` (the reviewers disagreed, resolved or not), ``reviewers``,
     ``reviewer_decisions``. Sorted by stage, then record id."""
@@ -467,8 +475,9 @@ def conflicts(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
 
 def kappa_table(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
     """Cohen's kappa per stage and reviewer pair, over the records both reviewers decided
-    (resolution rows left out). Columns: stage, reviewer_a, reviewer_b, n, agreement, kappa
-    (None when undefined, e.g. both reviewers gave one and the same decision throughout)."""
+    (resolution rows left out; ``not_retrieved`` is a category of its own). Columns: stage,
+    reviewer_a, reviewer_b, n, agreement, kappa (None when undefined, e.g. both reviewers gave one
+    and the same decision throughout)."""
     from sklearn.metrics import cohen_kappa_score
 
     rows = []
@@ -503,9 +512,11 @@ def screening_summary(resolved: pd.DataFrame, records_screened: Iterable[str] | 
 
     ``records_screened``: the ids that entered title/abstract screening (after dedup and
     automation); those without any title/abstract decision count as ``not_screened``.
-    Returns ``{stage: {include, exclude, maybe, pending, not_screened?, reasons: {reason: n}}}``;
-    full-text exclusions are counted per reason. Only resolved decisions count; ``pending``
-    says how many still wait for a (second or resolving) reviewer. Full-text counts cover only
+    Returns ``{stage: {include, exclude, maybe, not_retrieved, pending, not_screened?, reasons:
+    {reason: n}}}``; exclusions are counted per reason (``not_retrieved`` records are not
+    exclusions; at full text they are the reports not retrieved, so the records that passed
+    title/abstract = not_retrieved + exclude + pending + not_screened + include). Only resolved
+    decisions count; ``pending`` says how many still wait for a (second or resolving) reviewer. Full-text counts cover only
     the records that passed title/abstract (:func:`passed_title_abstract`); ``full_text.held``
     counts the records whose full-text decisions wait for their title/abstract decision.
     """

@@ -55,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         i = sub.add_parser(name, help=helptext)
         i.add_argument("export", help="the tool's export file")
-        i.add_argument("--out", required=True, help="decisions TSV to write (e.g. config/screening/ta_alice.tsv); "
-                       "an existing file is never overwritten")
+        i.add_argument("--out", required=True, help="new decisions TSV in the protocol's decisions folder "
+                       "(e.g. config/screening/ta_alice.tsv); an existing file is never overwritten")
         i.add_argument("--stage", default="title_abstract", choices=["title_abstract", "full_text"])
         i.add_argument("--date", type=_iso_date, help="ISO date for rows without one (required for Rayyan)")
         i.add_argument("--protocol", default="config/config.yaml",
@@ -69,10 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
             i.add_argument("--exclusion-reason", help="reason written on exclusions (full text needs one, "
                            "from the protocol's screening.exclusion_reasons)")
         else:
-            i.add_argument("--reviewer-map", nargs="*", default=[], type=_pair, metavar="RAYYAN_NAME=REVIEWER",
-                           help="Rayyan user name -> reviewer name (default: spaces become _)")
-            i.add_argument("--reason-map", nargs="*", default=[], type=_pair, metavar="RAYYAN_REASON=REASON",
-                           help="Rayyan exclusion reason -> the protocol's reason (default: unchanged)")
+            i.add_argument("--reviewer-map", action="append", default=[], type=_pair, metavar="RAYYAN_NAME=REVIEWER",
+                           help="Rayyan user name -> reviewer name, once per reviewer (default: spaces become _)")
+            i.add_argument("--reason-map", action="append", default=[], type=_pair, metavar="RAYYAN_REASON=REASON",
+                           help="Rayyan exclusion reason -> the protocol's reason, once per reason "
+                           "(default: unchanged)")
     return p
 
 
@@ -104,7 +105,7 @@ def _load_match_records(path):
 
 def _recorded_decisions(protocol):
     """The decisions already in the protocol's decisions folder (rows that can be read) and, when
-    the workflow has run, the id map from its clusters and eligibility tables."""
+    the workflow has run, its id map (``aliases``, ``not_screened``: see ``screening_ids``)."""
     from pathlib import Path
 
     from reprisma.pipeline import decision_files, read_tsv
@@ -112,10 +113,23 @@ def _recorded_decisions(protocol):
 
     recorded, _ = read_decision_files(decision_files(protocol))
     results = Path(protocol.config["results_dir"]) / protocol.id
-    aliases = None
+    ids = {"aliases": None, "not_screened": None}
     if (results / "clusters.tsv").exists() and (results / "eligibility.tsv").exists():
-        aliases = screening_ids(read_tsv(results / "clusters.tsv"), read_tsv(results / "eligibility.tsv"))["aliases"]
-    return recorded, aliases
+        full = screening_ids(read_tsv(results / "clusters.tsv"), read_tsv(results / "eligibility.tsv"))
+        ids = {"aliases": full["aliases"], "not_screened": full["not_screened"]}
+    return recorded, ids
+
+
+def _out_problem(out, protocol) -> str | None:
+    """Why ``--out`` would never be read by the workflow, or None."""
+    from pathlib import Path
+
+    folder = Path(protocol.config["screening"]["decisions_dir"])
+    out = Path(out)
+    if out.suffix != ".tsv" or out.name.startswith(".") or out.resolve().parent != folder.resolve():
+        return (f"{out}: decisions are read only from {folder}/*.tsv (the protocol's screening.decisions_dir); "
+                f"choose a new file there, e.g. {folder}/ta_ana.tsv")
+    return None
 
 
 def _write_new(out, rows) -> None:
@@ -141,14 +155,24 @@ def _import(args) -> int:
 
     from reprisma.protocol import load_protocol
     from reprisma.screen.decisions import ScreeningSettings
-    from reprisma.screen.interchange import ExportFileError, check_imported, import_asreview, import_rayyan
+    from reprisma.screen.interchange import (ExportFileError, check_imported, import_asreview, import_rayyan,
+                                             split_recorded)
 
     exists = (f"error: {args.out} exists; decisions already recorded are never overwritten: "
               "choose a new file name (every *.tsv in config/screening is read)\n")
     if Path(args.out).exists():
         sys.stderr.write(exists)
         return 2
-    protocol = load_protocol(args.protocol)
+    try:
+        protocol = load_protocol(args.protocol)
+    except OSError as exc:
+        sys.stderr.write(f"error: {args.protocol}: cannot read the protocol ({exc.strerror}); run from the "
+                         "project folder or pass --protocol FILE\n")
+        return 2
+    bad_out = _out_problem(args.out, protocol)
+    if bad_out:
+        sys.stderr.write(f"error: {bad_out}\n")
+        return 2
     settings = ScreeningSettings.from_protocol(protocol.config.get("screening"))
     records_path = Path(args.records or f"{protocol.config['results_dir']}/{protocol.id}/records.jsonl")
     if not records_path.exists():
@@ -156,23 +180,26 @@ def _import(args) -> int:
                          "(it writes them) or pass --records (records.jsonl or reports/to_screen.csv)\n")
         return 2
     records = _load_match_records(records_path)
+    problems: list = []
     if args.command == "import-asreview":
         rows = import_asreview(
             args.export, reviewer=args.reviewer, stage=args.stage, date=args.date, records=records,
-            exclusion_reason=args.exclusion_reason,
+            exclusion_reason=args.exclusion_reason, problems=problems,
         )
     else:
         if not args.date:
             sys.stderr.write("error: --date is required (Rayyan's CSV has no decision dates)\n")
             return 2
         rows = import_rayyan(args.export, stage=args.stage, date=args.date, records=records,
-                             reviewers=dict(args.reviewer_map), reasons=dict(args.reason_map))
-    if rows.empty:
+                             reviewers=dict(args.reviewer_map), reasons=dict(args.reason_map), problems=problems)
+    if rows.empty and not problems:
         sys.stderr.write(f"error: {args.export}: no decision in the export (no record is labelled); "
                          "nothing written\n")
         return 2
-    recorded, aliases = _recorded_decisions(protocol)
-    problems = check_imported(rows, settings, recorded, aliases)
+    recorded, ids = _recorded_decisions(protocol)
+    rows, same, changed = split_recorded(rows, recorded, ids["aliases"])
+    problems += changed
+    problems += check_imported(rows, settings, recorded, **ids)
     if problems:
         hint = ""
         if any("without a reason" in p.message for p in problems):
@@ -183,14 +210,18 @@ def _import(args) -> int:
             hint += "hint: map Rayyan's reasons to the protocol's: --reason-map \"RAYYAN REASON=protocol reason\"\n"
         sys.stderr.write(f"error: {ExportFileError(args.export, problems)}\n{hint}nothing written\n")
         return 2
+    skipped = f"; {same} already recorded, skipped" if same else ""
+    if rows.empty:
+        sys.stderr.write(f"nothing new in {args.export}: all {same} decisions are already recorded; nothing written\n")
+        return 0
     try:
         _write_new(args.out, rows)
     except FileExistsError:
         sys.stderr.write(exists)
         return 2
     per = rows.groupby("decision").size().to_dict()
-    summary = ", ".join(f"{per[k]} {k}" for k in ("include", "maybe", "exclude") if k in per)
-    sys.stderr.write(f"wrote {len(rows)} decision rows ({summary}) to {args.out}\n")
+    summary = ", ".join(f"{per[k]} {k}" for k in ("include", "maybe", "exclude", "not_retrieved") if k in per)
+    sys.stderr.write(f"wrote {len(rows)} decision rows ({summary}) to {args.out}{skipped}\n")
     return 0
 
 

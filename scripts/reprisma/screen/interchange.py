@@ -214,6 +214,9 @@ def _read_text(path: Path) -> str:
         raise ValueError(f"{path}: no such file") from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+    if data.startswith(b"PK\x03\x04"):
+        raise ValueError(f"{path}: this is a ZIP file such as an Excel workbook (.xlsx), not a text export; "
+                         "export CSV, TSV or RIS instead")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
         return data.decode("utf-16")
     try:
@@ -360,8 +363,11 @@ def _decision_row(rid, stage, reviewer, decision, reason, date, note, path, line
     }
 
 
-def _rows_frame(out: list[dict], problems: list, path: Path) -> pd.DataFrame:
-    if problems:
+def _rows_frame(out: list[dict], problems: list, path: Path, sink: list | None) -> pd.DataFrame:
+    """The rows; the per-row problems go to ``sink`` when given, else they are raised."""
+    if sink is not None:
+        sink.extend(problems)
+    elif problems:
         raise ExportFileError(path, problems)
     return pd.DataFrame(out, columns=COLUMNS + ["file", "line"], dtype=object)
 
@@ -374,6 +380,7 @@ def import_asreview(
     date: str | None = None,
     records=None,
     exclusion_reason: str | None = None,
+    problems: list | None = None,
 ) -> pd.DataFrame:
     """Decision rows from an ASReview LAB dataset export (CSV, TSV or RIS).
 
@@ -382,9 +389,11 @@ def import_asreview(
     ``asreview_time``; ``exclusion_reason`` is written on exclusions (ASReview has no reasons;
     full-text exclusions need one). The rows carry ``file`` and ``line`` (where in the export
     each decision came from); every row that cannot be read or matched is reported at once
-    (:class:`ExportFileError`).
+    (:class:`ExportFileError`), or appended to ``problems`` when a list is given (the rows that
+    could be read are then returned).
     """
     path = Path(path)
+    sink = problems
     out, problems = [], []
     matcher = _Matcher(records)
     note_text = "imported from ASReview LAB"
@@ -426,7 +435,7 @@ def import_asreview(
                 continue
             add(line, label, rid, when, key=e.get("id"), pmid=e.get("accession_number"), doi=e.get("doi"),
                 urls=e.get("urls"), title=e.get("title") or e.get("primary_title"))
-        return _rows_frame(out, problems, path)
+        return _rows_frame(out, problems, path, sink)
 
     header, rows, problems = _read_table(path)
     label_col = next((c for c in ("asreview_label", "included", "label_included") if c in header), None)
@@ -447,7 +456,7 @@ def import_asreview(
         add(line, 1 if v.startswith("1") else 0, rid or r.get("id"), r.get("asreview_time"), key=r.get("key"),
             pmid=r.get("pmid") or r.get("accession_number") or r.get("pubmed_id"), doi=r.get("doi"),
             urls=[r.get("url", "")], title=r.get("title", ""))
-    return _rows_frame(out, problems, path)
+    return _rows_frame(out, problems, path, sink)
 
 
 _RAYYAN_INCL = re.compile(r"RAYYAN-INCLUSION:\s*\{(.*?)\}")
@@ -481,6 +490,7 @@ def import_rayyan(
     records=None,
     reviewers: Mapping[str, str] | None = None,
     reasons: Mapping[str, str] | None = None,
+    problems: list | None = None,
 ) -> pd.DataFrame:
     """Decision rows from Rayyan's CSV export (one row per record and reviewer).
 
@@ -492,9 +502,11 @@ def import_rayyan(
     spaces replaced by ``_``). ``reasons``: map Rayyan exclusion reasons to the protocol's list
     (default: unchanged). Several reasons on one record: the first is the ``reason``, all are
     kept in ``note``. Records without a decision are skipped. The rows carry ``file`` and
-    ``line``; every problem is reported at once (:class:`ExportFileError`).
+    ``line``; every problem is reported at once (:class:`ExportFileError`), or appended to
+    ``problems`` when a list is given.
     """
     path = Path(path)
+    sink = problems
     header, rows, problems = _read_table(path)
     if "notes" not in header:
         raise ValueError(f"{path}: line 1: no 'notes' column (is this Rayyan's CSV export?)")
@@ -525,18 +537,20 @@ def import_rayyan(
             reason = rs[0] if (dec == "exclude" and rs) else None
             note = "imported from Rayyan" + (f"; reasons: {', '.join(rs)}" if dec == "exclude" and len(rs) > 1 else "")
             out.append(_decision_row(got, stage, who, dec, reason, date, note, path, line))
-    return _rows_frame(out, problems, path)
+    return _rows_frame(out, problems, path, sink)
 
 
 def check_imported(rows: pd.DataFrame, settings, recorded: pd.DataFrame | None = None,
-                   aliases: Mapping[str, str] | None = None) -> list:
+                   aliases: Mapping[str, str] | None = None,
+                   not_screened: Mapping[str, str] | None = None) -> list:
     """The problems the imported ``rows`` would cause at the next run, located in the export
     (each row's ``file`` and ``line``): the decisions schema (reviewer name, date, a full-text
     exclusion without reason), reasons outside the protocol's list, and, checked together with
     the decisions already ``recorded`` (rows of :func:`reprisma.screen.decisions.read_decision_files`),
     duplicates (the same export imported twice) and full-text decisions without a title/abstract
-    decision. ``aliases`` (see :func:`reprisma.screen.decisions.screening_ids`) lets a row on a
-    duplicate's id meet the rows on its cluster."""
+    decision. ``aliases`` and ``not_screened`` (see :func:`reprisma.screen.decisions.screening_ids`)
+    let a row on a duplicate's id meet the rows on its cluster and refuse records that automation
+    excluded or reviewers removed before screening."""
     from reprisma.screen.decisions import _schema_message, _validator, validate_decisions
 
     validator = _validator()
@@ -547,5 +561,41 @@ def check_imported(rows: pd.DataFrame, settings, recorded: pd.DataFrame | None =
             problems.append(_problem(r["file"], r["line"], _schema_message(err, ".".join(map(str, err.path)))))
     both = rows if recorded is None or recorded.empty else pd.concat([recorded, rows], ignore_index=True)
     exported = set(rows["file"])
-    problems += [p for p in validate_decisions(both, settings, aliases=aliases) if p.file in exported]
+    problems += [p for p in validate_decisions(both, settings, aliases=aliases, not_screened=not_screened)
+                 if p.file in exported]
     return sorted(set(problems))
+
+
+def split_recorded(rows: pd.DataFrame, recorded: pd.DataFrame | None,
+                   aliases: Mapping[str, str] | None = None) -> tuple[pd.DataFrame, int, list]:
+    """Compare imported rows with the decisions already recorded: ASReview and Rayyan export every
+    label made so far, so a grown export repeats earlier ones. Returns the rows not yet recorded,
+    how many are recorded with the same decision and reason (skipped), and a problem for each row
+    that the record holds with another decision (recorded decisions are changed by hand, never
+    by an import)."""
+    if recorded is None or recorded.empty or rows.empty:
+        return rows, 0, []
+    alias = dict(aliases or {})
+
+    def key(rid, stage, reviewer):
+        return alias.get(rid, rid), stage, reviewer
+
+    have: dict = {}
+    for r in recorded.itertuples(index=False):
+        have.setdefault(key(r.record_id, r.stage, r.reviewer), r)
+    keep, same, problems = [], 0, []
+    for r in rows.to_dict("records"):
+        old = have.get(key(r["record_id"], r["stage"], r["reviewer"]))
+        if old is None:
+            keep.append(r)
+        elif old.decision == r["decision"] and (old.reason or None) == (r["reason"] or None):
+            same += 1
+        else:
+            was = old.decision + (f" ({old.reason})" if old.reason else "")
+            now = r["decision"] + (f" ({r['reason']})" if r["reason"] else "")
+            problems.append(_problem(
+                r["file"], r["line"],
+                f"{r['reviewer']}'s {r['stage']} decision on {r['record_id']!r} is recorded as {was} at "
+                f"{old.file}:{old.line}, the export says {now}; if the reviewer changed their mind, edit "
+                "the recorded row (an import never changes a recorded decision)"))
+    return pd.DataFrame(keep, columns=rows.columns, dtype=object), same, problems

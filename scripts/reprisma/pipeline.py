@@ -79,7 +79,11 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
     representative (``screening_ids``). Full-text decisions count only for records that passed
     title/abstract; those of a record still pending there are held (``reports_held``). A report
     whose resolved full-text decision is ``not_retrieved`` counts as not retrieved, so the ledger's
-    assessed reports (sought - not retrieved) are the excluded, pending and included ones."""
+    assessed reports (sought - not retrieved) are the excluded, pending and included ones.
+    ``pending`` says per stage why the pending records wait: ``conflict`` (unresolved),
+    ``awaiting_second_reviewer`` (dual mode), ``maybe_at_full_text`` (full text), ``not_screened``
+    (no decision by anyone yet); each stage's numbers add up to ``records_pending`` /
+    ``reports_pending``."""
     from reprisma.screen.decisions import (ScreeningSettings, conflicts, kappa_table, load_decisions,
                                            passed_title_abstract, resolve_decisions, screening_ids,
                                            screening_summary)
@@ -118,6 +122,9 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "studies_included": count_studies(records, clusters, included),
         "reports_pending": ft["pending"] + ft.get("not_screened", 0),
         "reports_held": ft["held"],
+        # records_pending and reports_pending broken down: why each still waits
+        "pending": {"title_abstract": {**ta["pending_by"], "not_screened": ta.get("not_screened", 0)},
+                    "full_text": {**ft["pending_by"], "not_screened": ft.get("not_screened", 0)}},
         "conflicts": {"total": len(conflict_rows),
                       "unresolved": int((~conflict_rows["resolved"].astype(bool)).sum()) if len(conflict_rows) else 0},
         "unresolved_conflicts": unresolved_conflicts(decisions, conflict_rows, by_id, settings),

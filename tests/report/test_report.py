@@ -153,3 +153,42 @@ def test_unresolved_conflicts_listed(example_run, conflict_screening, monkeypatc
                        "unresolved_conflicts": screening["unresolved_conflicts"][:2]}
     html = section(few)
     assert html.count("<tr>") == 3 and "The first" not in html
+
+
+def test_pending_records_broken_down(example_run, tmp_path):
+    """screening.json's ``pending`` and the report's sentence say why records wait, per stage:
+    in conflict, awaiting a second reviewer, marked maybe at full text, not yet screened; the
+    parts add up to the ledger's pending numbers, which do not change."""
+    from reprisma.pipeline import derive_counts, derive_screening
+
+    protocol, cap, d = example_run
+    ids = sorted(r["record_id"] for r in d["eligibility"] if r["eligible"])[:4]
+    header = "record_id\tstage\treviewer\tdecision\treason\tdate\n"
+    (tmp_path / "ana.tsv").write_text(header + "".join(
+        f"{i}\ttitle_abstract\tana\tinclude\t\t2026-11-20\n" for i in ids[:3])
+        + f"{ids[0]}\tfull_text\tana\tmaybe\t\t2026-11-22\n", encoding="utf-8")
+    (tmp_path / "ben.tsv").write_text(header + f"{ids[0]}\ttitle_abstract\tben\tinclude\t\t2026-11-20\n"
+                                      f"{ids[3]}\ttitle_abstract\tben\tinclude\t\t2026-11-20\n"
+                                      f"{ids[1]}\ttitle_abstract\tben\texclude\t\t2026-11-21\n"
+                                      f"{ids[3]}\ttitle_abstract\tconsensus\tinclude\t\t2026-11-21\n"
+                                      f"{ids[0]}\tfull_text\tben\tmaybe\t\t2026-11-22\n", encoding="utf-8")
+    screening = derive_screening(d["records"], d["clusters"], d["eligibility"], protocol,
+                                 sorted(tmp_path.glob("*.tsv")))
+    screening = {k: v for k, v in screening.items() if not k.startswith("_")}
+    counts = derive_counts(protocol, cap, d["records"], d["clusters"], d["eligibility"], screening)
+    scr = counts["prisma"]["screening"]
+    not_screened = scr["records_screened"] - 4
+    assert screening["pending"] == {
+        "title_abstract": {"conflict": 1, "awaiting_second_reviewer": 1, "not_screened": not_screened},
+        "full_text": {"conflict": 0, "awaiting_second_reviewer": 0, "maybe_at_full_text": 1, "not_screened": 1}}
+    assert (scr["records_pending"], scr["reports_pending"]) == (2 + not_screened, 2)
+    html = render_report(protocol.config, counts, provenance_of(cap.manifest, cap.manifest_sha256), [],
+                         d["dedup"] | {"found_twice": 0}, screening)
+    assert (f"{2 + not_screened:,} records await a title/abstract decision (1 in conflict, 1 awaiting a second "
+            f"reviewer, {not_screened:,} not yet screened by anyone) and\n2 a full-text decision (1 marked maybe at "
+            "full text, 1 not yet screened by anyone)") in html
+    # nothing pending: no breakdown
+    html = render_report(protocol.config, counts, provenance_of(cap.manifest, cap.manifest_sha256), [],
+                         d["dedup"] | {"found_twice": 0},
+                         screening | {"pending": {s: {k: 0 for k in p} for s, p in screening["pending"].items()}})
+    assert "a title/abstract decision and\n" in html and "a full-text decision\n" in html

@@ -109,7 +109,7 @@ def test_full_text_after_title_abstract_exclusion(tmp_path):
         ((A, "title_abstract", "alice", "not_retrieved", "", "2024-03-01"),
          "decision 'not_retrieved' is for stage full_text only, not title_abstract (a report is sought only for "
          "a record that passed title/abstract)"),
-        ((A, "title_abstract", "alice", "include", "", "01/03/2024"), "column 'date': '01/03/2024' has the wrong form"),
+        ((A, "title_abstract", "alice", "include", "", "01/03/2024"), "date '01/03/2024' is not a valid ISO date (YYYY-MM-DD)"),
         ((A, "title_abstract", "alice", "include", "", "2024-02-30"), "date '2024-02-30' is not a valid ISO date"),
         ((A, "title_abstract", "al ice", "include", "", "2024-03-01"), "column 'reviewer': 'al ice' has the wrong form"),
         ((A, "title_abstract", "", "include", "", "2024-03-01"), "missing value in column 'reviewer'"),
@@ -118,6 +118,48 @@ def test_full_text_after_title_abstract_exclusion(tmp_path):
 def test_schema_errors(tmp_path, row, message):
     err, name = errors(tmp_path, [row])
     assert f"{name}:2: {message}" in str(err)
+
+
+@pytest.mark.parametrize("date", ["2026/11/01", "01/03/2024", "2026-11-1", "20261101", "2024-02-30"])
+def test_bad_date_reported_once(tmp_path, date):
+    """A badly formed date (schema pattern) or a day that does not exist: one problem per row."""
+    err, name = errors(tmp_path, [(A, "title_abstract", "alice", "include", "", date),
+                                  (B, "title_abstract", "alice", "include", "", date)])
+    assert [str(p) for p in err.problems] == [
+        f"{name}:{line}: date {date!r} is not a valid ISO date (YYYY-MM-DD)" for line in (2, 3)]
+
+
+@pytest.mark.parametrize("sep", ["\u2028", "\u0085", "\x0c", "\u2029", "\x1c"])
+def test_line_separators_in_a_note_keep_line_numbers(tmp_path, sep):
+    """Only LF ends a line (CRLF too): a line separator pasted into a note is text, and the
+    line numbers of later problems stay right."""
+    p = tmp_path / "ta.tsv"
+    header = HEADER.replace("date\n", "date\tnote\n")
+    p.write_text(header + f"{A}\ttitle_abstract\talice\tinclude\t\t2024-03-01\tfirst{sep}second\r\n"
+                 + f"pubmed:1\ttitle_abstract\talice\tinclude\t\t2024-03-01\t\r\n", encoding="utf-8", newline="")
+    with pytest.raises(DecisionFileError) as exc:
+        load_decisions([p], DUAL, IDS)
+    assert [str(e) for e in exc.value.problems] == [f"{p}:3: unknown record id 'pubmed:1'"]
+    p.write_text(header + f"{A}\ttitle_abstract\talice\tinclude\t\t2024-03-01\tfirst{sep}second\r\n", encoding="utf-8",
+                 newline="")
+    df = load_decisions([p], DUAL, IDS)
+    assert df["note"].tolist() == [f"first{sep}second"] and df["line"].tolist() == [2]
+
+
+def test_carriage_return_inside_a_line_names_the_line(tmp_path):
+    """A lone CR (old Mac line endings, or pasted into a field) is not a line end: an error with its line."""
+    p = tmp_path / "ta.tsv"
+    p.write_text(HEADER + f"{A}\ttitle_abstract\talice\tinclude\t\t2024-03-01\n"
+                 + f"{B}\ttitle_abstract\talice\tinclude\t\t2024-03-01\r{C}\ttitle_abstract\talice\tinclude\t\t2024-03-01\n",
+                 encoding="utf-8", newline="")
+    with pytest.raises(DecisionFileError) as exc:
+        load_decisions([p], DUAL, IDS)
+    assert [str(e) for e in exc.value.problems] == [
+        f"{p}:3: carriage return (CR) inside the line: lines must end with LF or CRLF; save the file with "
+        "Windows or Unix line endings"]
+    with pytest.raises(ValueError, match="carriage return"):
+        write_decisions_tsv(tmp_path / "out.tsv", [dict(record_id=A, stage="title_abstract", reviewer="alice",
+                                                        decision="include", date="2024-03-01", note="a\rb")])
 
 
 def test_wrong_field_count_and_comments_keep_line_numbers(tmp_path):
@@ -175,6 +217,76 @@ def test_conflict_pending_then_resolved(tmp_path):
     assert screening_summary(res)["title_abstract"]["pending"] == 1
     c = conflicts(_frame(rows), DUAL)
     assert c["resolved"].tolist() == [True] and c["resolution"].tolist() == ["exclude"]
+
+
+def test_unresolved_conflict_has_an_empty_resolution(tmp_path):
+    """With one conflict resolved and one not, the unresolved one's resolution is None (pandas 3
+    would make it NaN), written as an empty cell, not 'nan'."""
+    from reprisma.pipeline import tsv_text
+
+    rows = [(r, "title_abstract", who, d, None, "2024-03-01")
+            for r in (A, B) for who, d in (("alice", "include"), ("bob", "exclude"))]
+    rows.append((A, "title_abstract", "consensus", "include", None, "2024-03-02"))
+    c = conflicts(_frame(rows), DUAL)
+    assert c["resolution"].tolist() == ["include", None]
+    text = tsv_text(c.to_dict("records"), list(c.columns))
+    assert "nan" not in text
+    assert text.splitlines()[2].split("\t") == [B, "title_abstract", "alice=include;bob=exclude", "false", "", "conflict"]
+
+
+def test_full_text_exclusions_with_different_reasons_are_a_conflict():
+    """Both reviewers exclude at full text, for different reasons: a conflict (never a made-up
+    joined reason), pending until a consensus or resolver row names one reason. Kappa counts it
+    as agreement on the decision."""
+    ta = [(r, "title_abstract", who, "include", None, "2024-03-01") for r in (A, B) for who in ("alice", "bob")]
+    ft = [(A, "full_text", "alice", "exclude", "wrong population", "2024-04-01"),
+          (A, "full_text", "bob", "exclude", "wrong study design", "2024-04-01"),
+          (B, "full_text", "alice", "exclude", "wrong population", "2024-04-01"),
+          (B, "full_text", "bob", "exclude", "wrong population", "2024-04-01")]
+    for settings in (DUAL, SINGLE):
+        res = resolve_decisions(_frame(ta + ft), settings)
+        by = res[res["stage"] == "full_text"].set_index("record_id")
+        assert by.loc[A, ["decision", "basis", "conflict"]].tolist() == ["pending", "conflict", True]
+        assert by.loc[B, ["decision", "reason", "basis", "conflict"]].tolist() == [
+            "exclude", "wrong population", "agreement", False]
+        s = screening_summary(res, IDS)["full_text"]
+        assert (s["exclude"], s["pending"], s["reasons"]) == (1, 1, {"wrong population": 1})
+        assert s["pending_by"] == {"conflict": 1, "awaiting_second_reviewer": 0, "maybe_at_full_text": 0}
+    c = conflicts(_frame(ta + ft), DUAL)
+    assert c[["record_id", "stage", "reviewer_decisions", "resolved", "resolution"]].values.tolist() == [
+        [A, "full_text", "alice=exclude (wrong population);bob=exclude (wrong study design)", False, None]]
+    k = kappa_table(_frame(ta + ft), DUAL).set_index("stage").loc["full_text"]
+    assert (k["n"], k["agreement"]) == (2, 1.0)
+    # the resolver names one reason of the list
+    rows = ta + ft + [(A, "full_text", "carol", "exclude", "wrong study design", "2024-04-05")]
+    assert not validate_decisions(_frame(rows), DUAL, IDS)
+    res = resolve_decisions(_frame(rows), DUAL)
+    s = screening_summary(res, IDS)["full_text"]
+    assert (s["exclude"], s["pending"], s["reasons"]) == (2, 0, {"wrong population": 1, "wrong study design": 1})
+    c = conflicts(_frame(rows), DUAL)
+    assert c[["resolved", "resolution", "basis"]].values.tolist() == [[True, "exclude (wrong study design)", "resolved:carol"]]
+    # at title/abstract reasons are optional and not counted: different ones are no conflict, and none is kept
+    res = resolve_decisions(_frame([(C, "title_abstract", "alice", "exclude", "wrong population", "2024-03-01"),
+                                    (C, "title_abstract", "bob", "exclude", "wrong intervention", "2024-03-01")]), DUAL)
+    assert res[["decision", "reason", "basis", "conflict"]].values.tolist() == [["exclude", None, "agreement", False]]
+
+
+def test_pending_broken_down_by_why():
+    """``pending_by`` splits each stage's pending records: conflict, awaiting a second reviewer,
+    maybe at full text; not_screened counts those nobody decided."""
+    rows = [(A, "title_abstract", "alice", "include", None, "2024-03-01"),
+            (A, "title_abstract", "bob", "exclude", None, "2024-03-01"),
+            (B, "title_abstract", "alice", "include", None, "2024-03-01"),
+            (C, "title_abstract", "alice", "include", None, "2024-03-01"),
+            (C, "title_abstract", "bob", "include", None, "2024-03-01"),
+            (C, "full_text", "alice", "maybe", None, "2024-04-01"),
+            (C, "full_text", "bob", "maybe", None, "2024-04-01")]
+    s = screening_summary(resolve_decisions(_frame(rows), DUAL), IDS[:5])
+    ta, ft = s["title_abstract"], s["full_text"]
+    assert (ta["pending"], ta["pending_by"], ta["not_screened"]) == (
+        2, {"conflict": 1, "awaiting_second_reviewer": 1}, 2)
+    assert (ft["pending"], ft["pending_by"], ft["not_screened"]) == (
+        1, {"conflict": 0, "awaiting_second_reviewer": 0, "maybe_at_full_text": 1}, 0)
 
 
 def test_single_mode_one_reviewer_is_final():
@@ -373,7 +485,7 @@ _ROW = st.one_of(
 def test_valid_decisions_always_add_up(rows, mode):
     """Whatever rows pass validation, the ledger's screening arithmetic holds: the ledger's
     sought - not retrieved = assessed = excluded + pending + included."""
-    df = _frame([(r, s, who, d, "wrong population" if d == "exclude" else None, "2024-03-01")
+    df = _frame([(r, s, who, d, REASONS[("alice", "bob", "carol", "consensus").index(who) % 2] if d == "exclude" else None, "2024-03-01")
                  for r, s, who, d in rows])
     if validate_decisions(df, mode, IDS):
         return
@@ -384,6 +496,8 @@ def test_valid_decisions_always_add_up(rows, mode):
     assert ta["not_retrieved"] == 0 and sum(ft["reasons"].values()) == ft["exclude"]  # not retrieved is no exclusion
     assessed = sought - ft["not_retrieved"]
     assert assessed == sum(ft["reasons"].values()) + ft["pending"] + ft["not_screened"] + ft["include"]
+    assert set(ft["reasons"]) <= set(REASONS)  # never a reason outside the protocol's list
+    assert ta["pending"] == sum(ta["pending_by"].values()) and ft["pending"] == sum(ft["pending_by"].values())
 
 
 # -- ids: records, clusters, automation -------------------------------------------------------
@@ -494,3 +608,33 @@ def test_every_file_problem_is_reported(tmp_path):
         load_decisions([bad, empty, latin], SINGLE, IDS)
     assert [(p.file, p.line) for p in exc.value.problems] == [(str(bad), 2), (str(empty), 1), (str(latin), 1)]
     assert f"{empty}:1: empty decision file (no header row)" in str(exc.value)
+
+
+def test_readme_examples_load_against_the_example(tmp_path):
+    """Every decisions example in config/screening/README.md names records of the shipped example
+    (its reports/to_screen.csv) and loads as is under the example protocol's settings, each block
+    as a file of its own, with the outcome the README describes."""
+    import csv
+
+    import yaml
+
+    root = HERE.parents[1]
+    readme = (root / "config" / "screening" / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```\n(record_id\tstage\t.*?)```", readme, re.S)
+    assert len(blocks) == 2
+    settings = ScreeningSettings.from_protocol(
+        yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))["screening"])
+    with open(root / "reports" / "to_screen.csv", newline="", encoding="utf-8") as f:
+        known = [r["record_id"] for r in csv.DictReader(f)]
+    outcomes = []
+    for i, block in enumerate(blocks):
+        p = tmp_path / f"example{i}.tsv"
+        p.write_text(block, encoding="utf-8")
+        df = load_decisions([p], settings, known)
+        res = resolve_decisions(df, settings)
+        outcomes.append(res.loc[res["stage"] == "full_text", ["decision", "reason", "basis"]].values.tolist())
+        if i == 1:
+            assert conflicts(df, settings)["reviewer_decisions"].tolist() == [
+                "ana=exclude (wrong population);ben=exclude (wrong study design)"]
+    assert outcomes == [[["not_retrieved", None, "agreement"]],
+                        [["exclude", "wrong study design", "resolved:consensus"]]]

@@ -267,6 +267,44 @@ def test_removed_file_needs_its_header(tmp_path, cluster_of, header, got):
     assert str(e.value) == f"{path}:1: header must be record_id<TAB>reason<TAB>reviewer<TAB>date, got {got}"
 
 
+def test_comment_lines_before_the_header(tmp_path, cluster_of):
+    """'#' comment and blank lines may open the file, as in the decision files; line numbers count them."""
+    comments = "# records reviewers removed before screening\n\n# one row per record\n"
+    path = write_removed(tmp_path, "pubmed:38914053\tretracted after the search\tana\t2026-11-20\n",
+                         header=comments + REMOVED_HEADER)
+    assert load_removed(path, cluster_of) == {
+        "pubmed:38914053": {"reason": "retracted after the search", "reviewer": "ana", "date": "2026-11-20", "line": 5}}
+    path = write_removed(tmp_path, "pubmed:1\tnot in scope\tana\t2026-11-20\n", header=comments + REMOVED_HEADER)
+    with pytest.raises(EligibilityError) as e:
+        load_removed(path, cluster_of)
+    assert f"{path}:5: unknown record id 'pubmed:1' (not a record of this capture)" in str(e.value).splitlines()
+    path = write_removed(tmp_path, "", header=comments + "record_id\treason\tdate\n")
+    with pytest.raises(EligibilityError) as e:
+        load_removed(path, cluster_of)
+    assert str(e.value) == (f"{path}:4: header must be record_id<TAB>reason<TAB>reviewer<TAB>date, "
+                            "got ['record_id', 'reason', 'date']")
+    path = write_removed(tmp_path, "", header=comments)
+    with pytest.raises(EligibilityError, match="got an empty file"):
+        load_removed(path, cluster_of)
+
+
+def test_readme_example_row_is_accepted(tmp_path):
+    """The README's example of config/removed_before_screening.tsv names a record of the shipped
+    example (one listed in its reports/to_screen.csv) and loads as is."""
+    import csv
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```\n( *record_id\treason\treviewer\tdate\n.*?)```", readme, re.S).group(1)
+    path = tmp_path / "removed_before_screening.tsv"
+    path.write_text("".join(line.strip(" ") + "\n" for line in block.splitlines()), encoding="utf-8")
+    with open(root / "reports" / "to_screen.csv", newline="", encoding="utf-8") as f:
+        example = {r["record_id"]: r["record_id"] for r in csv.DictReader(f)}
+    removed = load_removed(path, example)
+    assert removed and set(removed) <= set(example)
+
+
 def test_removed_file_with_bom_or_not_utf8(tmp_path, cluster_of):
     path = tmp_path / "removed_before_screening.tsv"
     path.write_bytes((REMOVED_HEADER + "pubmed:38914053\tretracted\tana\t2026-11-20\n").encode("utf-8-sig"))

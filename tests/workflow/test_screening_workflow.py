@@ -193,3 +193,60 @@ def test_progress_plot_follows_the_decisions(project):
     html = (project / "reports" / "report.html").read_text()
     assert 'aria-label="Screening progress"' in html
     assert "— decided (3)" in html and "2026-11-20" in html and "2026-11-23" in html
+
+
+def test_full_text_exclusions_with_different_reasons(project, tmp_path):
+    """Ana excludes r1 at full text for 'wrong population', Ben for 'wrong study design': a
+    conflict (never a joined reason in counts.json, prisma.svg or prisma2020.csv), pending until
+    a consensus row names one reason. A resolved conflict next to an unresolved one leaves the
+    unresolved one's resolution empty in reports/screening_conflicts.tsv, not 'nan'."""
+    work = fresh_copy(project, tmp_path, "reasons")
+    r1, r2, r3 = first_ranked(work, 3)
+    rows = [f"{r}\ttitle_abstract\t{who}\tinclude\t\t2026-11-20\n" for r in (r1, r2, r3) for who in ("ana", "ben")]
+    rows += [f"{r1}\tfull_text\tana\texclude\twrong population\t2026-11-21\n",
+             f"{r1}\tfull_text\tben\texclude\twrong study design\t2026-11-21\n",
+             f"{r2}\tfull_text\tana\texclude\twrong population\t2026-11-21\n",
+             f"{r2}\tfull_text\tben\texclude\twrong population\t2026-11-21\n",
+             f"{r3}\tfull_text\tana\tinclude\t\t2026-11-21\n",
+             f"{r3}\tfull_text\tben\texclude\twrong intervention\t2026-11-21\n",
+             f"{r3}\tfull_text\tconsensus\tinclude\t\t2026-11-22\n"]
+    decisions = work / "config" / "screening" / "a.tsv"
+    decisions.write_text(HEADER + "".join(rows))
+    run_snakemake(work, block_sockets=True)
+    c = ledger(work)
+    s = c["prisma"]["screening"]
+    assert (s["reports_assessed"], s["reports_excluded"], s["reports_pending"]) == (3, {"wrong population": 1}, 1)
+    assert c["prisma"]["included"]["reports"] == 1 and all(i["holds"] for i in c["invariants"])
+    assert c["screening_status"]["conflicts"] == {"total": 2, "unresolved": 1}
+    # kappa: agreement on the decision, whatever the reasons (r1 and r2 agree, r3 does not)
+    ft = next(k for k in c["screening_status"]["kappa"] if k["stage"] == "full_text")
+    assert (ft["n"], ft["agreement"]) == (3, 2 / 3)
+    screening = json.loads((work / "results" / "greenway2020" / "screening.json").read_text())
+    assert screening["pending"]["full_text"] == {"conflict": 1, "awaiting_second_reviewer": 0,
+                                                 "maybe_at_full_text": 0, "not_screened": 0}
+    svg = svg_text(work)
+    assert "wrong population (n = 1)" in svg and ";" not in svg
+    with open(work / "reports" / "prisma2020.csv", newline="") as f:
+        assert {r["data"]: r["n"] for r in csv.DictReader(f)}["dbr_excluded"] == "wrong population, 1"
+    with open(work / "reports" / "screening_conflicts.tsv", newline="") as f:
+        table = {r["record_id"]: r for r in csv.DictReader(f, delimiter="\t")}
+    assert table[r1]["reviewer_decisions"] == "ana=exclude (wrong population);ben=exclude (wrong study design)"
+    assert (table[r1]["resolved"], table[r1]["resolution"]) == ("false", "")
+    assert (table[r3]["resolved"], table[r3]["resolution"]) == ("true", "include")
+    assert "nan" not in (work / "reports" / "screening_conflicts.tsv").read_text()
+    html = (work / "reports" / "report.html").read_text()
+    assert "1 a full-text decision (1 in conflict)" in html
+    assert "ana: exclude (wrong population)" in html and "ben: exclude (wrong study design)" in html
+
+    with open(decisions, "a") as f:
+        f.write(f"{r1}\tfull_text\tconsensus\texclude\twrong study design\t2026-11-23\n")
+    run_snakemake(work, block_sockets=True)
+    c = ledger(work)
+    s = c["prisma"]["screening"]
+    assert (s["reports_excluded"], s["reports_pending"]) == ({"wrong population": 1, "wrong study design": 1}, 0)
+    assert c["screening_status"]["conflicts"] == {"total": 2, "unresolved": 0}
+    svg = svg_text(work)
+    assert "wrong population (n = 1)" in svg and "wrong study design (n = 1)" in svg and ";" not in svg
+    with open(work / "reports" / "prisma2020.csv", newline="") as f:
+        assert ({r["data"]: r["n"] for r in csv.DictReader(f)}["dbr_excluded"]
+                == "wrong population, 1; wrong study design, 1")

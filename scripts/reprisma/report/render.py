@@ -21,6 +21,18 @@ _ENV = jinja2.Environment(
 CONFLICTS_LISTED = 50
 
 
+# why records are pending (screening.json "pending"), in the report's words
+PENDING_PARTS = (("conflict", "in conflict"), ("awaiting_second_reviewer", "awaiting a second reviewer"),
+                 ("maybe_at_full_text", "marked maybe at full text"), ("not_screened", "not yet screened by anyone"))
+
+
+def pending_breakdown(screening: dict) -> dict[str, str]:
+    """Per stage, why its pending records wait, the non-zero parts: '2 in conflict, 507 not yet
+    screened by anyone'."""
+    return {stage: ", ".join(f"{counts[k]:,} {label}" for k, label in PENDING_PARTS if counts.get(k))
+            for stage, counts in (screening.get("pending") or {}).items()}
+
+
 def provenance_of(manifest: dict, manifest_sha256: str) -> dict:
     """What the report says about where its numbers come from, taken from the manifest."""
     return {
@@ -48,6 +60,7 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
         dedup=dedup,
         automation=counts["prisma"]["identification"].get("ineligible_by_automation_reasons") or {},
         screening=screening,
+        pending=pending_breakdown(screening),
         unresolved_conflicts=(screening.get("unresolved_conflicts") or [])[:CONFLICTS_LISTED],
         progress_svg=Markup(render_progress_svg(screening.get("progress") or [],
                                                 counts["prisma"]["screening"]["records_screened"])),

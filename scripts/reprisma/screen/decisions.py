@@ -13,9 +13,10 @@ Files (``config/screening/*.tsv``), tab-separated, header first, ``#`` lines are
 * ``date``: ISO ``YYYY-MM-DD``.
 
 Row schema: ``workflow/schemas/decisions.schema.json``. Files are read as UTF-8 (a byte order
-mark, as Excel writes, is allowed). Every problem is reported as ``FILE:LINE: message`` (line
-numbers count every physical line, header = line 1), all problems of all files at once, in a
-:class:`DecisionFileError`.
+mark, as Excel writes, is allowed). Lines end with LF or CRLF only (a line separator U+2028,
+U+0085 or a form feed inside a note is text); a carriage return inside a line is an error. Every
+problem is reported as ``FILE:LINE: message`` (line numbers count the LF-terminated lines, header
+= line 1), all problems of all files at once, in a :class:`DecisionFileError`.
 
 Ids: a row names a record or a dedup cluster. With the workflow's id map (:func:`screening_ids`)
 the cluster id or the id of any record of a cluster is accepted and the row is attributed to the
@@ -35,7 +36,10 @@ title/abstract.
 Resolution (per record and stage): a row by reviewer ``consensus`` or by the protocol's third
 reviewer (``ScreeningSettings.resolver``) decides. Otherwise, with ``mode="single"`` one reviewer's
 decision is final; with ``mode="dual"`` two different reviewers must have decided. When the
-reviewers disagree the record is a *conflict* and stays *pending* until resolved. A final
+reviewers disagree the record is a *conflict* and stays *pending* until resolved; at full text,
+reviewers who all exclude but give different reasons are a conflict too (as in Covidence: the
+PRISMA diagram counts each excluded report under one reason of the protocol's list, which a
+resolution row names). A final
 ``maybe`` at title/abstract sends the record on to full text (it is not excluded); a final
 ``maybe`` at full text is pending. ``not_retrieved`` resolves like the other decisions (a reviewer
 saying ``not_retrieved`` and another ``include`` or ``exclude`` is a conflict); a final
@@ -177,6 +181,10 @@ def read_decision_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, list
         for lineno, text in enumerate(lines, start=1):
             if not text.strip() or text.lstrip().startswith("#"):
                 continue
+            if "\r" in text:
+                problems.append(Problem(name, lineno, "carriage return (CR) inside the line: lines must end with LF "
+                                                      "or CRLF; save the file with Windows or Unix line endings"))
+                continue
             cells = next(csv.reader([text], delimiter="\t", quoting=csv.QUOTE_NONE))
             if header is None:
                 header = [c.strip() for c in cells]
@@ -200,14 +208,16 @@ def read_decision_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, list
                 continue
             row = {k: (v.strip() if v.strip() != "" else None) for k, v in zip(header, cells)}
             inst = {k: v for k, v in row.items() if v is not None}
+            bad_date = False
             for err in sorted(validator.iter_errors(inst), key=lambda e: list(e.path)):
                 where = ".".join(str(p) for p in err.path)
+                bad_date = bad_date or where == "date"
                 problems.append(Problem(name, lineno, _schema_message(err, where)))
-            if row.get("date"):
+            if row.get("date") and not bad_date:  # the form is the schema's; here: a real day
                 try:
                     _dt.date.fromisoformat(row["date"])
                 except ValueError:
-                    problems.append(Problem(name, lineno, f"date {row['date']!r} is not a valid ISO date (YYYY-MM-DD)"))
+                    problems.append(Problem(name, lineno, _bad_date(row["date"])))
             full = {c: row.get(c) for c in COLUMNS}
             full["file"] = name
             full["line"] = lineno
@@ -227,7 +237,9 @@ def _read_text_lines(path: Path) -> tuple[list[str], Problem | None]:
         return [], Problem(str(path), 1, "the file is UTF-16 (Excel's 'Unicode Text'); save it as UTF-8 "
                                          "(tab-separated)")
     try:
-        return raw[start:].decode("utf-8").splitlines(), None
+        text = raw[start:].decode("utf-8")
+        # LF only: str.splitlines() would also split at U+2028, U+0085, form feeds (text in a note)
+        return [line.removesuffix("\r") for line in text.split("\n")], None
     except UnicodeDecodeError as e:
         pos = start + e.start
         line_start = raw.rfind(b"\n", 0, pos) + 1
@@ -246,6 +258,8 @@ def _schema_message(err, where: str) -> str:
         return f"missing value in column {missing!r}"
     if err.validator == "enum":
         return f"column {where!r}: {err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
+    if err.validator == "pattern" and where == "date":
+        return _bad_date(err.instance)
     if err.validator == "pattern":
         return f"column {where!r}: {err.instance!r} has the wrong form (expected pattern {err.validator_value})"
     if where == "reason":
@@ -254,6 +268,10 @@ def _schema_message(err, where: str) -> str:
         return (f"decision {err.instance!r} is for stage full_text only, not title_abstract "
                 "(a report is sought only for a record that passed title/abstract)")
     return f"column {where!r}: {err.message}"
+
+
+def _bad_date(value: str) -> str:
+    return f"date {value!r} is not a valid ISO date (YYYY-MM-DD)"
 
 
 def _clean(df: pd.DataFrame) -> pd.DataFrame:
@@ -416,25 +434,30 @@ def _group_outcome(group: pd.DataFrame, stage: str, settings: ScreeningSettings)
     revs = group[~group["reviewer"].isin(resolvers)]
     decisions = sorted(set(revs["decision"]))
     reviewers = sorted(set(revs["reviewer"]))
+    reasons = sorted({x for x in revs["reason"] if isinstance(x, str) and x})
+    # at full text an excluded report counts under one reason: different reasons are a conflict
+    reasons_differ = stage == "full_text" and decisions == ["exclude"] and len(reasons) > 1
     out = {
         "reviewers": ";".join(reviewers),
         "reviewer_decisions": ";".join(
-            f"{a}={b}" for a, b in sorted(zip(revs["reviewer"], revs["decision"]))
+            f"{a}={_label(stage, b, c)}" for a, b, c in sorted(zip(revs["reviewer"], revs["decision"], revs["reason"]),
+                                                              key=lambda t: t[:2])
         ),
-        "conflict": len(decisions) > 1,
+        "conflict": len(decisions) > 1 or reasons_differ,
     }
     if len(res):
         # the latest resolution row (by date, then file order) decides
         last = res.sort_values(["date", "file", "line"], kind="stable").iloc[-1]
         decision, reason, basis = last["decision"], last["reason"], f"resolved:{last['reviewer']}"
-    elif len(decisions) > 1:
+    elif out["conflict"]:
         decision, reason, basis = "pending", None, "conflict"
     elif settings.mode == "dual" and len(reviewers) < 2:
         decision, reason, basis = "pending", None, "awaiting second reviewer"
     else:
         decision = decisions[0]
-        reasons = sorted({x for x in revs["reason"] if isinstance(x, str) and x})
-        reason = ";".join(reasons) if reasons else None
+        # reviewers' reasons are kept only when they name one (never joined into a made-up reason);
+        # at title/abstract they are optional and not counted
+        reason = reasons[0] if len(reasons) == 1 else None
         basis = "single" if len(reviewers) == 1 else "agreement"
     if stage == "full_text" and decision == "maybe":
         basis, decision = "maybe at full text", "pending"
@@ -442,12 +465,18 @@ def _group_outcome(group: pd.DataFrame, stage: str, settings: ScreeningSettings)
     return out
 
 
+def _label(stage: str, decision, reason) -> str:
+    """A decision as the conflicts table shows it: at full text an exclusion with its reason."""
+    return f"{decision} ({reason})" if stage == "full_text" and decision == "exclude" and reason else decision
+
+
 def resolve_decisions(
     df: pd.DataFrame, settings: ScreeningSettings, *, _checked: bool = False
 ) -> pd.DataFrame:
     """One row per (record_id, stage): ``decision`` (include, exclude, maybe, not_retrieved, pending),
-    ``reason``, ``basis`` (single, agreement, resolved:<who>, conflict, awaiting second reviewer,
-    maybe at full text), ``conflict`` (the reviewers disagreed, resolved or not), ``reviewers``,
+    ``reason`` (None when there is none), ``basis`` (single, agreement, resolved:<who>, conflict,
+    awaiting second reviewer, maybe at full text), ``conflict`` (the reviewers disagreed on the
+    decision, or at full text excluded for different reasons; resolved or not), ``reviewers``,
     ``reviewer_decisions``. Sorted by stage, then record id."""
     cols = ["record_id", "stage", "decision", "reason", "basis", "conflict", "reviewers", "reviewer_decisions"]
     rows = []
@@ -458,24 +487,32 @@ def resolve_decisions(
         o.update(record_id=rid, stage=stage)
         rows.append(o)
     out = pd.DataFrame(rows, columns=cols)
+    out["reason"] = out["reason"].astype(object).where(out["reason"].notna(), None)  # pandas 3: None -> NaN
     out["_s"] = out["stage"].map({s: i for i, s in enumerate(STAGES)})
     return out.sort_values(["_s", "record_id"], kind="stable").drop(columns="_s").reset_index(drop=True)
 
 
 def conflicts(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
     """The conflicts table: every (record, stage) on which reviewers disagreed, with the
-    decisions, whether it is resolved, and the resolution."""
+    decisions (``reviewer_decisions``: ``who=decision;...``, at full text an exclusion with its
+    reason, ``ana=exclude (wrong population)``), whether it is resolved, and the resolution (in
+    the same form; None while unresolved)."""
     res = resolve_decisions(df, settings)
     c = res[res["conflict"].astype(bool)].copy()  # astype: an empty object column would select columns
     c["resolved"] = c["basis"].str.startswith("resolved:")
-    c["resolution"] = [d if ok else None for d, ok in zip(c["decision"], c["resolved"])]
     c = c.astype(object)
+    # an object Series: a plain list with None would become a string column with NaN ("nan" in the TSV)
+    c["resolution"] = pd.Series([_label(s, d, r) if ok else None
+                                 for s, d, r, ok in zip(c["stage"], c["decision"], c["reason"], c["resolved"])],
+                                index=c.index, dtype=object)
     return c[["record_id", "stage", "reviewer_decisions", "resolved", "resolution", "basis"]].reset_index(drop=True)
 
 
 def kappa_table(df: pd.DataFrame, settings: ScreeningSettings) -> pd.DataFrame:
     """Cohen's kappa per stage and reviewer pair, over the records both reviewers decided
-    (resolution rows left out; ``not_retrieved`` is a category of its own). Columns: stage,
+    (resolution rows left out; ``not_retrieved`` is a category of its own). Kappa measures
+    agreement on the decision: two full-text exclusions for different reasons agree here (they
+    are a conflict to resolve only because PRISMA counts one reason per report). Columns: stage,
     reviewer_a, reviewer_b, n, agreement, kappa (None when undefined, e.g. both reviewers gave one
     and the same decision throughout)."""
     from sklearn.metrics import cohen_kappa_score
@@ -512,8 +549,9 @@ def screening_summary(resolved: pd.DataFrame, records_screened: Iterable[str] | 
 
     ``records_screened``: the ids that entered title/abstract screening (after dedup and
     automation); those without any title/abstract decision count as ``not_screened``.
-    Returns ``{stage: {include, exclude, maybe, not_retrieved, pending, not_screened?, reasons:
-    {reason: n}}}``; exclusions are counted per reason (``not_retrieved`` records are not
+    Returns ``{stage: {include, exclude, maybe, not_retrieved, pending, pending_by, not_screened?,
+    reasons: {reason: n}}}``; ``pending_by`` splits ``pending`` into ``conflict`` (unresolved),
+    ``awaiting_second_reviewer`` (dual mode) and, at full text, ``maybe_at_full_text``; exclusions are counted per reason (``not_retrieved`` records are not
     exclusions; at full text they are the reports not retrieved, so the records that passed
     title/abstract = not_retrieved + exclude + pending + not_screened + include). Only resolved
     decisions count; ``pending`` says how many still wait for a (second or resolving) reviewer. Full-text counts cover only
@@ -528,6 +566,11 @@ def screening_summary(resolved: pd.DataFrame, records_screened: Iterable[str] | 
             held = int((~s["record_id"].isin(passed)).sum())
             s = s[s["record_id"].isin(passed)]
         counts = {k: int((s["decision"] == k).sum()) for k in (*DECISIONS, "pending")}
+        why = {"conflict": "conflict", "awaiting_second_reviewer": "awaiting second reviewer"}
+        if stage == "full_text":
+            why["maybe_at_full_text"] = "maybe at full text"
+        pending = s.loc[s["decision"] == "pending", "basis"]
+        counts["pending_by"] = {k: int((pending == b).sum()) for k, b in why.items()}
         reasons: dict[str, int] = {}
         for r in s.loc[s["decision"] == "exclude", "reason"]:
             key = r if r else "(no reason)"
@@ -559,8 +602,8 @@ def write_decisions_tsv(path: str | Path, rows: pd.DataFrame | Sequence[dict]) -
     for r in df.itertuples(index=False):
         cells = ["" if (v is None or (isinstance(v, float) and v != v)) else str(v) for v in r]
         for c in cells:
-            if "\t" in c or "\n" in c:
-                raise ValueError(f"tab or newline in a decision field: {c!r}")
+            if "\t" in c or "\n" in c or "\r" in c:
+                raise ValueError(f"tab, newline or carriage return in a decision field: {c!r}")
         buf.write("\t".join(cells) + "\n")
     from reprisma.snapshot import atomic_write_text
 

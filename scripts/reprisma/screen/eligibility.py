@@ -134,12 +134,14 @@ def load_removed(path: str | Path, cluster_of: dict[str, str]) -> dict[str, dict
 
     with io.StringIO(text, newline="") as fh:
         reader = csv.reader(fh, delimiter="\t")
-        header = next(reader, None)
+        rows = _numbered(reader)
+        # blank and '#' comment lines may come before the header too
+        header_line, header = next(((n, r) for n, r in rows if not _skipped(r)), (1, None))
         if header is None or [h.strip() for h in header] != REMOVED_COLUMNS:
             got = "an empty file" if header is None else f"{[h.strip() for h in header]}"
-            raise EligibilityError(f"{path}:1: header must be {'<TAB>'.join(REMOVED_COLUMNS)}, got {got}")
-        for lineno, row in enumerate(reader, start=2):
-            if not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#"):
+            raise EligibilityError(f"{path}:{header_line}: header must be {'<TAB>'.join(REMOVED_COLUMNS)}, got {got}")
+        for lineno, row in rows:
+            if _skipped(row):
                 continue
             where = f"{path}:{lineno}"
             if len(row) != len(REMOVED_COLUMNS):
@@ -164,6 +166,19 @@ def load_removed(path: str | Path, cluster_of: dict[str, str]) -> dict[str, dict
         n = len(problems)
         raise EligibilityError("\n".join([f"{n} problem{'s' if n != 1 else ''} in {path}:"] + problems))
     return removed
+
+
+def _numbered(reader):
+    """(line where the row starts, row) for each row of a csv reader."""
+    end = reader.line_num
+    for row in reader:
+        yield end + 1, row
+        end = reader.line_num
+
+
+def _skipped(row: list[str]) -> bool:
+    """A blank line or a '#' comment."""
+    return not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#")
 
 
 def _is_iso_day(text: str) -> bool:

@@ -92,14 +92,11 @@ def cmd_screening(args):
                               decision_files(protocol))
     conflict_rows = result.pop("_conflicts")
     ranking = result.pop("_ranking")
-    outdir = Path(args.outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(outdir / "screening_conflicts.tsv",
-                      tsv_text(conflict_rows.to_dict("records"), list(conflict_rows.columns)))
-    export_for_screening(records, ranking, csv_path=outdir / "to_screen.csv", ris_path=outdir / "to_screen.ris")
+    atomic_write_text(Path(args.conflicts), tsv_text(conflict_rows.to_dict("records"), list(conflict_rows.columns)))
+    export_for_screening(records, ranking, csv_path=Path(args.to_screen_csv), ris_path=Path(args.to_screen_ris))
     atomic_write_text(Path(args.out), dumps_json(result))
     print(f"reprisma: {result['records_pending']} records await title/abstract screening "
-          f"({result['conflicts']['unresolved']} unresolved conflicts); ranked list in {outdir / 'to_screen.csv'}",
+          f"({result['conflicts']['unresolved']} unresolved conflicts); ranked list in {args.to_screen_csv}",
           file=sys.stderr)
 
 
@@ -157,7 +154,8 @@ def main(argv=None):
     stage("records", cmd_records, "out")
     stage("dedup", cmd_dedup, "records", "out", "explanations", "maybe", "summary")
     stage("eligibility", cmd_eligibility, "records", "clusters", "out")
-    stage("screening", cmd_screening, "records", "clusters", "eligibility", "out", "outdir")
+    stage("screening", cmd_screening, "records", "clusters", "eligibility", "out", "conflicts", "to-screen-csv",
+          "to-screen-ris")
     stage("counts", cmd_counts, "records", "clusters", "eligibility", "screening", "out")
     stage("report", cmd_report, "counts", "records", "dedup", "screening", "outdir")
     p = stage("verify", cmd_verify, "counts")

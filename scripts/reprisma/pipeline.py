@@ -65,9 +65,14 @@ def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Prot
 
 
 def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
-    """The screening decision files (config/screening/*.tsv), sorted."""
+    """The screening decision files (config/screening/*.tsv), sorted by name. Hidden files (a name
+    starting with ".", such as macOS's ``._ana.tsv``) are skipped. The one definition: the workflow
+    tracks (common.smk) exactly the files the screening stage reads."""
     folder = base / protocol.config["screening"]["decisions_dir"]
-    return sorted(folder.glob("*.tsv")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if p.suffix == ".tsv" and not p.name.startswith(".") and p.is_file()),
+                  key=lambda p: p.name)
 
 
 def derive_screening(records: list[dict], clusters: list[dict], eligibility: list[dict], protocol: Protocol,

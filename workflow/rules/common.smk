@@ -1,4 +1,3 @@
-import glob
 import os
 import json
 import shlex
@@ -6,8 +5,9 @@ import sys
 from datetime import datetime, timezone
 
 from reprisma import code_fingerprint
+from reprisma.pipeline import decision_files
 from reprisma.protocol import ProtocolError, validate_config
-from reprisma.snapshot import atomic_write_text
+from reprisma.snapshot import atomic_write_bytes, atomic_write_text
 
 try:
     PROTOCOL = validate_config(config, workflow.configfiles[0] if workflow.configfiles else "config/config.yaml")
@@ -20,6 +20,9 @@ PID = PROTOCOL.id
 SNAPSHOTS = CONFIG["snapshot_dir"]
 RESULTS = f"{CONFIG['results_dir']}/{PID}"
 REPORTS = CONFIG["reports_dir"]
+# The stages write their report files here; rule publish copies them to REPORTS only once every
+# stage has succeeded, so a failed run (bad input) leaves the committed reports/ as they were.
+STAGED = f"{RESULTS}/reports"
 LIVE = CONFIG["mode"] == "live"
 CAPTURE_ID = CONFIG.get("capture_id") or datetime.now(timezone.utc).strftime("live-%Y%m%dT%H%M%SZ")
 # Every stage reads the validated protocol from one file, so --config overrides reach all of them
@@ -48,8 +51,9 @@ def snapshot_inputs(wildcards=None):
     return [PROTOCOL_JSON, f"{SNAPSHOTS}/{PID}/LOCK"]
 
 
-# human decisions: every TSV in the decisions folder (a new file makes the counts rerun)
-DECISION_FILES = sorted(glob.glob(f"{CONFIG['screening']['decisions_dir']}/*.tsv"))
+# human decisions: every TSV in the decisions folder (a new file makes the counts rerun); the same
+# list the screening stage reads (hidden files such as macOS's ._name.tsv are skipped by both)
+DECISION_FILES = [str(p) for p in decision_files(PROTOCOL)]
 
 REPORT_FILES = ["report.html", "prisma.svg", "counts.json", "prisma2020.csv", "included.csv", "included.ris"]
 SCREENING_FILES = ["screening_conflicts.tsv", "to_screen.csv", "to_screen.ris", "dedup_explanations.tsv", "dedup_maybe.tsv"]
@@ -59,3 +63,10 @@ OVERRIDES = [CONFIG["dedup"]["overrides"]] if os.path.exists(CONFIG["dedup"]["ov
 
 def all_outputs():
     return [f"{REPORTS}/{name}" for name in REPORT_FILES + SCREENING_FILES]
+
+
+def publish_reports(sources, targets):
+    """Copy the staged report files to reports/ (same order), each replaced atomically, all read first."""
+    data = [open(src, "rb").read() for src in sources]
+    for target, body in zip(targets, data):
+        atomic_write_bytes(target, body)

@@ -6,8 +6,8 @@ rule dedup:
     output:
         clusters=f"{RESULTS}/clusters.tsv",
         summary=f"{RESULTS}/dedup_summary.json",
-        explanations=f"{REPORTS}/dedup_explanations.tsv",
-        maybe=f"{REPORTS}/dedup_maybe.tsv",
+        explanations=f"{STAGED}/dedup_explanations.tsv",
+        maybe=f"{STAGED}/dedup_maybe.tsv",
     params:
         cmd=stage("dedup"),
         code=CODE,

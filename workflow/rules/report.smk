@@ -6,11 +6,23 @@ rule report:
         dedup=f"{RESULTS}/dedup_summary.json",
         screening=f"{RESULTS}/screening.json",
     output:
-        [report(f"{REPORTS}/report.html", category="Report")]
-        + [f"{REPORTS}/{name}" for name in REPORT_FILES if name != "report.html"],
+        [f"{STAGED}/{name}" for name in REPORT_FILES],
     params:
         cmd=stage("report"),
         code=CODE,
     shell:
         "{params.cmd} --counts {input.counts} --records {input.records} --dedup {input.dedup} "
-        "--screening {input.screening} --outdir {REPORTS}"
+        "--screening {input.screening} --outdir {STAGED}"
+
+
+# reports/ changes only here: once every stage has succeeded, the staged files are copied over,
+# each atomically. Snakemake removes a failed job's outputs, so no stage writes to reports/
+# itself; update() keeps (and on a failed copy restores) the published files.
+rule publish:
+    input:
+        [f"{STAGED}/{name}" for name in REPORT_FILES + SCREENING_FILES],
+    output:
+        [update(report(f"{REPORTS}/{name}", category="Report") if name == "report.html" else f"{REPORTS}/{name}")
+         for name in REPORT_FILES + SCREENING_FILES],
+    run:
+        publish_reports(input, output)

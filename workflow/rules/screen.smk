@@ -28,12 +28,13 @@ rule screening:
         decisions=DECISION_FILES,
     output:
         summary=f"{RESULTS}/screening.json",
-        conflicts=f"{REPORTS}/screening_conflicts.tsv",
-        to_screen_csv=f"{REPORTS}/to_screen.csv",
-        to_screen_ris=f"{REPORTS}/to_screen.ris",
+        conflicts=f"{STAGED}/screening_conflicts.tsv",
+        to_screen_csv=f"{STAGED}/to_screen.csv",
+        to_screen_ris=f"{STAGED}/to_screen.ris",
     params:
         cmd=stage("screening"),
         code=CODE,
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} --eligibility {input.eligibility} "
-        "--out {output.summary} --outdir {REPORTS}"
+        "--out {output.summary} --conflicts {output.conflicts} --to-screen-csv {output.to_screen_csv} "
+        "--to-screen-ris {output.to_screen_ris}"

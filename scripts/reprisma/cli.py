@@ -95,8 +95,13 @@ def cmd_screening(args):
     atomic_write_text(Path(args.conflicts), tsv_text(conflict_rows.to_dict("records"), list(conflict_rows.columns)))
     export_for_screening(records, ranking, csv_path=Path(args.to_screen_csv), ris_path=Path(args.to_screen_ris))
     atomic_write_text(Path(args.out), dumps_json(result))
-    print(f"reprisma: {result['records_pending']} records await title/abstract screening "
-          f"({result['conflicts']['unresolved']} unresolved conflicts); ranked list in {args.to_screen_csv}",
+    from reprisma.report.render import pending_breakdown
+
+    why = pending_breakdown(result)
+    ta = f" ({why['title_abstract']})" if why.get("title_abstract") else ""
+    ft = f" ({why['full_text']})" if why.get("full_text") else ""
+    print(f"reprisma: {result['records_pending']} records await a title/abstract decision{ta}, "
+          f"{result['reports_pending']} a full-text decision{ft}; ranked list in {args.to_screen_csv}",
           file=sys.stderr)
 
 

@@ -129,7 +129,7 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
         "invariants": [{"name": n, "expression": e, "holds": bool(h)} for n, e, h in invariants],
         "reported": dict(sorted((protocol.config.get("reported") or {}).items())),
         "assumptions": protocol.assumptions(),
-        "screening_status": {k: v for k, v in s.items() if k in ("mode", "conflicts", "kappa", "decisions_files")},
+        "screening_status": {k: v for k, v in s.items() if k in ("mode", "conflicts", "kappa", "decisions_files", "pending")},
     }
     broken = [i for i in ledger["invariants"] if not i["holds"]]
     if broken:

@@ -256,10 +256,11 @@ after the other (never at the same time).
   querier), `asreview simulate DATA --prior-idx I J --seed S`: retrains after **every** label and
   stops at the last relevant record (the records it never labelled count as screened last, as
   ASReview Insights pads them).
-- reprisma (`reprisma/screen/ranking.py`, `python -m reprisma.screen simulate`): TF-IDF word
-  1-2-grams (stop words kept) + char 3-5-grams, logistic regression (C=1) with balanced class
-  weights and the relevant class weighted 3 times more, records without any text kept as zero
-  vectors; retrained after batches of
+- reprisma (`reprisma/screen/ranking.py`, `python -m reprisma.screen simulate`): TF-IDF over
+  1-2-grams of Snowball English stems (stop words kept) + linear SVM with ASReview's C=0.11 and
+  ratio 9.8 (balanced sample weights, relevant class 9.8 times heavier), so the one model change
+  against ELAS u4 is the stemming; records without any text kept as zero vectors; retrained after
+  batches of
   `max(1, n_labelled // 50)` labels (every label for the first 100, then batches growing by about
   2 %: about 250 retrains for 2,000 records where ASReview retrains about 2,000 times).
 - Metrics: ASReview Insights' definitions, priors left out (`reprisma/screen/metrics.py` cites

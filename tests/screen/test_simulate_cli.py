@@ -209,3 +209,23 @@ def test_relevant_class_weight():
     assert w[0] / w[1] == pytest.approx(9 * RankerConfig().positive_weight)
     plain = Ranker(d.texts[:10], config=RankerConfig(positive_weight=1.0)).sample_weights(y)
     assert plain[0] == pytest.approx(plain[1:].sum())
+
+
+def test_stemmed_words_analyzer():
+    from reprisma.screen.ranking import StemmedWords
+
+    assert StemmedWords()("Rats were treated") == ["rat", "were", "treat", "rat were", "were treat"]
+    assert StemmedWords((1, 1))("Antidepressants, antidepressant; NUDGING nudges") == [
+        "antidepress", "antidepress", "nudg", "nudg"]
+
+
+def test_ranker_matches_word_forms_through_stems():
+    """With the default stemmed features a keyword finds the plural and the -ing form; with plain
+    words it does not."""
+    from reprisma.screen.ranking import RankerConfig
+
+    texts = ["Antidepressants in rats", "Nudging healthy eating", "Unrelated cardiology trial"]
+    stemmed = Ranker(texts).keyword_scores(["antidepressant", "nudge"])
+    plain = Ranker(texts, config=RankerConfig(stem=False)).keyword_scores(["antidepressant", "nudge"])
+    assert stemmed[0] > 0 and stemmed[1] > 0 and stemmed[2] == 0
+    assert plain[0] == 0 and plain[1] == 0

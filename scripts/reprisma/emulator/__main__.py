@@ -39,13 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     ctgov = CtgovEmulator(corpus, host=args.host, port=args.port + 1 if args.port else 0,
                           data_timestamp=args.data_timestamp)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C and SIGTERM only set the event: the main thread polls it, so a stop never depends on
+    # a KeyboardInterrupt reaching a blocked wait (it could arrive before the wait, under load)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     with eutils, ctgov:
         print(f"E-utilities emulator: {eutils.base_url}  ({len(corpus.pubmed)} PubMed records)", flush=True)
         print(f"ClinicalTrials.gov emulator: {ctgov.base_url}  ({len(corpus.ctgov)} studies)", flush=True)
-        try:
-            stop.wait()
-        except KeyboardInterrupt:
+        while not stop.wait(0.2):
             pass
     return 0
 

@@ -112,6 +112,7 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
     by_id = {r["record_id"]: r for r in records}
     pool = [by_id[i] for i in screened]
     ranking = rank_records(pool, labels, keywords=cfg.get("keywords") or [], seed=0)
+    ranking["screening_status"] = to_screen_status(decisions, conflict_rows, settings, ranking["record_id"])
     passed = passed_title_abstract(resolved)
     included = sorted(rid for rid, stage, d in zip(resolved["record_id"], resolved["stage"], resolved["decision"])
                       if stage == "full_text" and d == "include" and rid in passed)
@@ -139,6 +140,27 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "_conflicts": conflict_rows,
         "_ranking": ranking,
     }
+
+
+def to_screen_status(decisions, conflict_rows, settings, record_ids) -> list[str]:
+    """For the export of what is left to screen: why each record still waits at title/abstract,
+    so that in dual screening a reviewer can skip what they already decided ('decided by ana;
+    awaiting a second reviewer', 'conflict: ana=include;ben=exclude'); empty when nobody decided."""
+    ta = decisions[(decisions["stage"] == "title_abstract") & ~decisions["reviewer"].isin(settings.resolvers())]
+    who = {rid: sorted(set(g["reviewer"])) for rid, g in ta.groupby("record_id")}
+    open_ = {}
+    if len(conflict_rows):
+        rows = conflict_rows[(conflict_rows["stage"] == "title_abstract") & ~conflict_rows["resolved"].astype(bool)]
+        open_ = dict(zip(rows["record_id"], rows["reviewer_decisions"]))
+    out = []
+    for rid in record_ids:
+        if rid in open_:
+            out.append(f"conflict: {open_[rid]}")
+        elif who.get(rid):
+            out.append(f"decided by {', '.join(who[rid])}; awaiting a second reviewer")
+        else:
+            out.append("")
+    return out
 
 
 def unresolved_conflicts(decisions, conflict_rows, by_id: dict, settings) -> list[dict]:

@@ -48,12 +48,16 @@ def test_export_matches_committed_export_and_rank_order(tmp_path):
     with open(D / "reprisma_export.csv", newline="", encoding="utf-8") as fh:
         ranking = pd.DataFrame([{"rank": int(r["rank"]), "record_id": r["record_id"]} for r in csv.DictReader(fh)])
     rows = export_for_screening(recs, ranking, csv_path=tmp_path / "e.csv", ris_path=tmp_path / "e.ris")
-    # byte-identical to the export the ASReview test files were made from
+    # the same as the export the ASReview test files were made from (RIS byte for byte; the CSV
+    # has gained the screening_status column since, empty while nobody has decided)
     assert (tmp_path / "e.ris").read_bytes() == (D / "reprisma_export.ris").read_bytes()
-    assert (tmp_path / "e.csv").read_bytes() == (D / "reprisma_export.csv").read_bytes()
     with open(tmp_path / "e.csv", newline="", encoding="utf-8") as fh:
         got = list(csv.DictReader(fh))
-    assert list(got[0]) == EXPORT_COLUMNS
+    with open(D / "reprisma_export.csv", newline="", encoding="utf-8") as fh:
+        then = list(csv.DictReader(fh))
+    assert list(got[0]) == EXPORT_COLUMNS and EXPORT_COLUMNS[-1] == "screening_status"
+    assert [{k: v for k, v in r.items() if k != "screening_status"} for r in got] == then
+    assert {r["screening_status"] for r in got} == {""}
     assert [int(r["rank"]) for r in got] == list(range(1, 13))
     assert [r["record_id"] for r in got] == ranking["record_id"].tolist()
     # and with today's ranker, the export follows rank_records' order
@@ -69,6 +73,21 @@ def test_export_matches_committed_export_and_rank_order(tmp_path):
     assert [e["id"] for e in entries] == [r["record_id"] for r in rows]
     assert entries[0]["notes"] == [f"reprisma_record_id: {rows[0]['record_id']}", "reprisma_rank: 1"]
     assert entries[0]["accession_number"] == rows[0]["pmid"]
+
+
+def test_export_says_why_a_decided_record_still_waits(tmp_path):
+    recs = subset_records(3)
+    ranking = rank_records(recs, {}, keywords=["antihistamine"], seed=0)
+    ranking["screening_status"] = ["decided by ana; awaiting a second reviewer", "conflict: ana=include;ben=exclude", ""]
+    rows = export_for_screening(recs, ranking, csv_path=tmp_path / "e.csv", ris_path=tmp_path / "e.ris")
+    with open(tmp_path / "e.csv", newline="", encoding="utf-8") as fh:
+        got = [r["screening_status"] for r in csv.DictReader(fh)]
+    assert got == ranking["screening_status"].tolist()
+    entries = rispy.loads((tmp_path / "e.ris").read_text(encoding="utf-8"))
+    assert entries[0]["notes"][-1] == "reprisma_status: decided by ana; awaiting a second reviewer"
+    assert not any(n.startswith("reprisma_status") for n in entries[2]["notes"])
+    # the status note does not disturb the import of ASReview's export of this file
+    assert [r["record_id"] for r in rows] == ranking["record_id"].tolist()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "ris"])

@@ -52,6 +52,9 @@ def test_decisions_conflict_and_resolution(project):
     screened = s["records_screened"]
     # r1 and r2 decided by both, r3 by one reviewer only (dual screening): pending
     assert (s["records_excluded"], s["reports_sought"], s["records_pending"]) == (1, 1, screened - 2)
+    with open(project / "reports" / "to_screen.csv", newline="") as f:
+        status = {r["record_id"]: r["screening_status"] for r in csv.DictReader(f)}
+    assert status[r3] == "decided by ana; awaiting a second reviewer"
     assert c["prisma"]["included"] == {"studies": 1, "reports": 1}
     assert c["screening_status"]["conflicts"] == {"total": 0, "unresolved": 0}
     kappa = c["screening_status"]["kappa"]
@@ -68,6 +71,11 @@ def test_decisions_conflict_and_resolution(project):
     conflicts = (project / "reports" / "screening_conflicts.tsv").read_text()
     assert r3 in conflicts and "ana=include;ben=exclude" in conflicts
     assert "1 unresolved" in (project / "reports" / "report.html").read_text()
+    with open(project / "reports" / "to_screen.csv", newline="") as f:
+        status = {r["record_id"]: r["screening_status"] for r in csv.DictReader(f)}
+    assert status[r3] == "conflict: ana=include;ben=exclude"  # still to screen, and why
+    assert r1 not in status and r2 not in status
+    assert set(status.values()) == {"", "conflict: ana=include;ben=exclude"}
 
     # consensus settles it: excluded
     (decisions / "consensus.tsv").write_text(HEADER + f"{r3}\ttitle_abstract\tconsensus\texclude\twrong intervention\t2026-11-23\n")

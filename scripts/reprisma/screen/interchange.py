@@ -4,12 +4,15 @@ Export (:func:`export_for_screening`): the unscreened records in ranking order, 
 
 * CSV with the column names Rayyan's CSV import documents (``key, title, authors, journal, issn,
   volume, issue, pages, year, publisher, url, abstract, notes``) plus ``rank``, ``record_id``,
-  ``doi``, ``pmid``, ``keywords``. ASReview LAB reads ``title``, ``abstract``, ``authors``,
+  ``doi``, ``pmid``, ``keywords`` and ``screening_status`` (empty, or why a record someone
+  already decided still waits: ``decided by ana; awaiting a second reviewer``,
+  ``conflict: ana=include;ben=exclude``). ASReview LAB reads ``title``, ``abstract``, ``authors``,
   ``keywords``, ``doi``, ``url``, ``year`` from it and keeps every other column in its export;
 * RIS (rispy; EndNote, Zotero, Rayyan and ASReview LAB import it): ``TY``, ``TI``, ``AU``, ``AB``,
   ``JO``, ``VL``, ``IS``, ``SP``/``EP``, ``PY``, ``DO``, ``UR``, ``KW``, ``AN`` (PMID), ``ID``
-  (reprisma record id) and ``N1`` notes ``reprisma_record_id: <id>`` and ``reprisma_rank: <n>``,
-  which ASReview carries through to its export and which this module reads back.
+  (reprisma record id) and ``N1`` notes ``reprisma_record_id: <id>``, ``reprisma_rank: <n>`` (and
+  ``reprisma_status: ...`` when not empty), which ASReview carries through to its export and
+  which this module reads back.
 
 Import:
 
@@ -50,8 +53,9 @@ __all__ = [
 
 EXPORT_COLUMNS = [
     "rank", "record_id", "key", "title", "authors", "journal", "issn", "volume", "issue", "pages",
-    "year", "publisher", "url", "abstract", "notes", "doi", "pmid", "keywords",
+    "year", "publisher", "url", "abstract", "notes", "doi", "pmid", "keywords", "screening_status",
 ]
+NOTE_STATUS = "reprisma_status: "
 NOTE_ID = "reprisma_record_id: "
 NOTE_RANK = "reprisma_rank: "
 
@@ -106,6 +110,9 @@ def _ordered(records, ranking) -> list[dict]:
         rec = dict(by_id[rid])
         rec["rank"] = int(rank)
         out.append(rec)
+    if "screening_status" in rk.columns:
+        for rec, status in zip(out, rk["screening_status"]):
+            rec["screening_status"] = status
     return out
 
 
@@ -129,7 +136,8 @@ def export_for_screening(
         pages = _s(rec.get("pages"))
         year = rec.get("year")
         year = "" if year is None or pd.isna(year) else str(int(year))
-        notes = [f"{NOTE_ID}{rid}", f"{NOTE_RANK}{rec['rank']}"]
+        status = _s(rec.get("screening_status"))
+        notes = [f"{NOTE_ID}{rid}", f"{NOTE_RANK}{rec['rank']}"] + ([f"{NOTE_STATUS}{status}"] if status else [])
         row = {
             "rank": rec["rank"],
             "record_id": rid,
@@ -149,6 +157,7 @@ def export_for_screening(
             "doi": _s(rec.get("doi")),
             "pmid": _s(rec.get("pmid")),
             "keywords": "; ".join(_list(rec.get("keywords")) + _list(rec.get("mesh_terms"))),
+            "screening_status": status,
         }
         rows.append(row)
         entry = {

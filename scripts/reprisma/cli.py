@@ -101,7 +101,8 @@ def cmd_screening(args):
     ta = f" ({why['title_abstract']})" if why.get("title_abstract") else ""
     ft = f" ({why['full_text']})" if why.get("full_text") else ""
     print(f"reprisma: {result['records_pending']} records await a title/abstract decision{ta}, "
-          f"{result['reports_pending']} a full-text decision{ft}; ranked list in {args.to_screen_csv}",
+          f"{result['reports_pending']} a full-text decision{ft}; ranked list {Path(args.to_screen_csv).name} "
+          f"(published to reports/ when the whole run succeeds)",
           file=sys.stderr)
 
 
@@ -124,7 +125,8 @@ def cmd_report(args):
     counts = json.loads(Path(args.counts).read_text())
     build_report(protocol, capture, counts, _read_jsonl(args.records), json.loads(Path(args.dedup).read_text()),
                  json.loads(Path(args.screening).read_text()), Path(args.outdir))
-    print(f"reprisma: report written to {Path(args.outdir) / 'report.html'}", file=sys.stderr)
+    print(f"reprisma: report rendered ({Path(args.outdir) / 'report.html'}; published to reports/ when the "
+          "whole run succeeds)", file=sys.stderr)
 
 
 def cmd_verify(args):

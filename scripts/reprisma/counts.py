@@ -22,7 +22,7 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
                  clusters: dict[str, str], eligibility: list[dict], screening: dict | None = None) -> dict:
     """Assemble the ledger.
 
-    clusters: record_id -> cluster id (the representative's record_id).
+    clusters: record_id -> its cluster id (one per cluster; only their number is used here).
     eligibility: rows for cluster representatives (record_id, eligible, rule, detail); a row with
         rule ``removed_other_reasons`` is a record a reviewer removed (its reason is the detail),
         every other excluded row one the protocol's automation marked ineligible.

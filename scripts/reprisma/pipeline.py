@@ -36,7 +36,7 @@ def removed_before_screening_file(protocol: Protocol, base: Path = Path(".")) ->
     """The protocol's list of records reviewers removed before screening (it may not exist)."""
     path = Path(protocol.config["removed_before_screening"])
     folder = Path(protocol.config["screening"]["decisions_dir"])
-    if path.suffix == ".tsv" and path.parent == folder:
+    if path.suffix == ".tsv" and (base / path).resolve().parent == (base / folder).resolve():
         raise ProtocolError(f"{protocol.source_path}: removed_before_screening: {path} is in screening.decisions_dir "
                             f"({folder}), whose every .tsv file is read as screening decisions; put it elsewhere")
     return base / path
@@ -59,8 +59,11 @@ def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Prot
             # inside it is new to the review, so only the upper bound excludes.
             window = (None, end) if protocol.refresh else (start, end)
             rows.extend(apply_eligibility([rec], rules, window))
-    removed = load_removed(removed_before_screening_file(protocol, base),
-                           {c["record_id"]: c["cluster_id"] for c in clusters})
+    # a row may name any record (or the cluster id) of a cluster: it removes the representative,
+    # which is not always the record the cluster id is made of
+    rep = {c["cluster_id"]: c["record_id"] for c in clusters if c["representative"] in (True, "true")}
+    to_rep = {c["record_id"]: rep[c["cluster_id"]] for c in clusters} | rep
+    removed = load_removed(removed_before_screening_file(protocol, base), to_rep)
     return apply_removals(sorted(rows, key=lambda r: r["record_id"]), removed)
 
 

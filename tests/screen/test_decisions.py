@@ -157,6 +157,12 @@ def test_carriage_return_inside_a_line_names_the_line(tmp_path):
     assert [str(e) for e in exc.value.problems] == [
         f"{p}:3: carriage return (CR) inside the line: lines must end with LF or CRLF; save the file with "
         "Windows or Unix line endings"]
+    # a whole file with CR line ends (Excel for Mac): one message, not also "empty decision file"
+    p.write_text((HEADER + f"{A}\ttitle_abstract\talice\tinclude\t\t2024-03-01\n").replace("\n", "\r"),
+                 encoding="utf-8", newline="")
+    with pytest.raises(DecisionFileError) as exc:
+        load_decisions([p], DUAL, IDS)
+    assert [e.message.split(":")[0] for e in exc.value.problems] == ["carriage return (CR) inside the line"]
     with pytest.raises(ValueError, match="carriage return"):
         write_decisions_tsv(tmp_path / "out.tsv", [dict(record_id=A, stage="title_abstract", reviewer="alice",
                                                         decision="include", date="2024-03-01", note="a\rb")])

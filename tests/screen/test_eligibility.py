@@ -310,7 +310,7 @@ def test_removed_file_with_bom_or_not_utf8(tmp_path, cluster_of):
     path.write_bytes((REMOVED_HEADER + "pubmed:38914053\tretracted\tana\t2026-11-20\n").encode("utf-8-sig"))
     assert list(load_removed(path, cluster_of)) == ["pubmed:38914053"]
     path.write_bytes((REMOVED_HEADER + "pubmed:38914053\tretir\xe9\tana\t2026-11-20\n").encode("latin-1"))
-    with pytest.raises(EligibilityError, match=r"removed_before_screening.tsv:2: byte \d+ is not UTF-8"):
+    with pytest.raises(EligibilityError, match=r"removed_before_screening.tsv:2: not UTF-8 text: byte 0xe9"):
         load_removed(path, cluster_of)
 
 
@@ -337,3 +337,34 @@ def test_removed_file_may_not_sit_among_the_decision_files():
     assert str(e.value) == ("config/config.yaml: removed_before_screening: config/screening/removed.tsv is in "
                             "screening.decisions_dir (config/screening), whose every .tsv file is read as screening "
                             "decisions; put it elsewhere")
+
+
+def test_removal_reaches_a_representative_that_is_not_the_cluster_id(tmp_path):
+    """Dedup names a cluster after its smallest record id, but the representative (the record
+    screened) may be another member: a removal naming either must remove the representative."""
+    from reprisma.pipeline import derive_eligibility
+    from reprisma.protocol import load_protocol
+
+    removed = tmp_path / "removed.tsv"
+    protocol = load_protocol(Path(__file__).resolve().parents[2] / "config" / "config.yaml",
+                             {"removed_before_screening": str(removed)})
+    sid = protocol.searches[0].id
+    records = [{"record_id": rid, "source": "pubmed", "search_ids": [sid]} for rid in ("import:a", "pubmed:1")]
+    clusters = [{"record_id": "import:a", "cluster_id": "import:a", "representative": False},
+                {"record_id": "pubmed:1", "cluster_id": "import:a", "representative": True}]
+    for named in ("pubmed:1", "import:a"):
+        removed.write_text(REMOVED_HEADER + f"{named}\tretracted\tana\t2026-11-20\n")
+        rows = derive_eligibility(records, clusters, protocol)
+        assert rows == [{"record_id": "pubmed:1", "eligible": False, "rule": "removed_other_reasons",
+                         "detail": "retracted"}], named
+
+
+def test_removed_file_keeps_quotes_and_splits_at_tabs_only(tmp_path, cluster_of):
+    path = write_removed(tmp_path, 'pubmed:38914053\t"Retracted" by the publisher\tana\t2026-11-20\n')
+    assert load_removed(path, cluster_of)["pubmed:38914053"]["reason"] == '"Retracted" by the publisher'
+
+
+def test_removed_file_that_is_a_folder(tmp_path, cluster_of):
+    (tmp_path / "removed.tsv").mkdir()
+    with pytest.raises(EligibilityError, match=r"removed.tsv: is a folder, not a file"):
+        load_removed(tmp_path / "removed.tsv", cluster_of)

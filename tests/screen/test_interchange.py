@@ -256,7 +256,7 @@ def test_import_cli_rejects_bad_rows_and_writes_nothing(tmp_path, capsys, case, 
 @pytest.mark.parametrize("name, content, expected", [
     ("empty.csv", b"", r"empty.csv: empty file"),
     ("latin1.csv", "record_id,title,asreview_label\npubmed:10215756,Caf\xe9,1\n".encode("latin-1"),
-     r"latin1.csv: line 2: byte \d+ \(b'\\xe9'\) is not UTF-8"),
+     r"latin1.csv:2: not UTF-8 text: byte 0xe9 at byte 20 of the line \(byte offset 50 in the file\)"),
     ("unclosed.csv", b'record_id,title,asreview_label\npubmed:10215756,"Risk of,1\npubmed:10090440,x,0\n',
      r"unclosed.csv: line 2: malformed CSV"),
     ("fields.csv", b"record_id,title,asreview_label\npubmed:10215756,a,b,1\n",
@@ -301,6 +301,32 @@ def test_import_line_numbers_are_physical_lines(tmp_path):
     with pytest.raises(ExportFileError) as exc:
         import_asreview(p, reviewer="ana", date="2024-01-01", records=recs)
     assert [(pr.line, pr.message.split(" (")[0]) for pr in exc.value.problems] == [(5, "cannot match to a reprisma record")]
+
+
+def test_not_utf8_after_a_bom_is_located_in_the_file_as_it_is(tmp_path):
+    """Excel's "CSV UTF-8" starts with a BOM; a cp1252 byte on line 3 is reported on line 3, with
+    its offset counted in the file as it is (BOM included)."""
+    p = tmp_path / "bom.csv"
+    body = "record_id,title,asreview_label\npubmed:10215756,a,1\n".encode("utf-8") + b"\xe9,b,0\n"
+    p.write_bytes(b"\xef\xbb\xbf" + body)
+    with pytest.raises(ValueError, match=rf"bom.csv:3: not UTF-8 text: byte 0xe9 at byte 1 of the line "
+                                         rf"\(byte offset {3 + len(body) - 6} in the file\)"):
+        import_asreview(p, reviewer="ana", date="2024-01-01", records=subset_records(2))
+
+
+def test_ris_line_numbers_count_lf_only_and_cr_files_are_read(tmp_path):
+    recs = subset_records(2)
+    rid = recs[0]["record_id"]
+    one = f"TY  - JOUR\nTI  - a\u2028b\nN1  - reprisma_record_id: {rid}\nN1  - ASReview_relevant\nER  - \n"
+    two = "TY  - JOUR\nTI  - unknown\nN1  - reprisma_record_id: pubmed:99999999\nN1  - ASReview_relevant\nER  - \n"
+    p = tmp_path / "x.ris"
+    p.write_text(one + "\n" + two, encoding="utf-8")
+    with pytest.raises(ExportFileError) as exc:
+        import_asreview(p, reviewer="ana", date="2024-01-01", records=recs)
+    assert [pr.line for pr in exc.value.problems] == [7]  # U+2028 inside the title does not shift it
+    p.write_bytes(one.replace("\n", "\r").encode("utf-8"))  # old Mac line ends
+    rows = import_asreview(p, reviewer="ana", date="2024-01-01", records=recs)
+    assert rows["record_id"].tolist() == [rid]
 
 
 def test_import_reads_bom_and_utf16_exports(tmp_path):
@@ -401,7 +427,10 @@ def test_missing_protocol_is_a_one_line_error(tmp_path, capsys):
     assert main(["import-asreview", str(D / "asreview_export.csv"), "--reviewer", "alice",
                  "--out", "config/screening/ta.tsv"]) == 2  # no config/config.yaml in this folder
     assert "config/config.yaml: cannot read the protocol (No such file or directory); run from the project " \
-           "folder or pass --protocol FILE" in capsys.readouterr().err
+           "folder" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: one line, exit 2
+        main(["import-rayyan", str(RAYYAN), "--date", "2026-W48-1", "--out", "config/screening/r.tsv", *CLI_BASE])
+    assert "'2026-W48-1' is not an ISO date (YYYY-MM-DD)" in capsys.readouterr().err
 
 
 def test_every_problem_of_an_import_is_reported_at_once(tmp_path, capsys):

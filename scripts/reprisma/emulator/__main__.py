@@ -41,8 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     # Ctrl-C and SIGTERM only set the event: the main thread polls it, so a stop never depends on
     # a KeyboardInterrupt reaching a blocked wait (it could arrive before the wait, under load)
+    def on_signal(*_):
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a second Ctrl-C interrupts a slow stop
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     with eutils, ctgov:
         print(f"E-utilities emulator: {eutils.base_url}  ({len(corpus.pubmed)} PubMed records)", flush=True)
         print(f"ClinicalTrials.gov emulator: {ctgov.base_url}  ({len(corpus.ctgov)} studies)", flush=True)

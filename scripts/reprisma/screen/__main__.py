@@ -8,12 +8,14 @@ import sys
 
 
 def _iso_date(text: str) -> str:
-    try:
+    import re
+
+    try:  # the form first: fromisoformat also takes week dates such as 2026-W48-1
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
         _dt.date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
-    if len(text) != 10:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)")
     return text
 
 
@@ -145,7 +147,16 @@ def _write_new(out, rows) -> None:
     tmp = out.with_name(f".{out.name}.import-{os.getpid()}")
     write_decisions_tsv(tmp, rows)
     try:
-        os.link(tmp, out)
+        try:
+            os.link(tmp, out)
+        except FileExistsError:
+            raise
+        except OSError:  # a filesystem without hard links (exFAT, some network mounts): create exclusively
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(tmp.read_bytes())
+                fh.flush()
+                os.fsync(fh.fileno())
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -167,7 +178,8 @@ def _import(args) -> int:
         protocol = load_protocol(args.protocol)
     except OSError as exc:
         sys.stderr.write(f"error: {args.protocol}: cannot read the protocol ({exc.strerror}); run from the "
-                         "project folder or pass --protocol FILE\n")
+                         "project folder (the protocol's folders, config/screening and results/, are relative "
+                         "to it) or pass --protocol FILE\n")
         return 2
     bad_out = _out_problem(args.out, protocol)
     if bad_out:

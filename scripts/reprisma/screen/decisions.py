@@ -48,7 +48,6 @@ saying ``not_retrieved`` and another ``include`` or ``exclude`` is a conflict); 
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as _dt
 import itertools
@@ -76,6 +75,7 @@ __all__ = [
     "kappa_table",
     "screening_summary",
     "screening_ids",
+    "row_problems",
     "passed_title_abstract",
     "write_decisions_tsv",
 ]
@@ -178,9 +178,11 @@ def read_decision_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, list
             problems.append(problem)
             continue
         header = None
+        content = False  # a line that is neither blank nor a comment
         for lineno, text in enumerate(lines, start=1):
             if not text.strip() or text.lstrip().startswith("#"):
                 continue
+            content = True
             if "\r" in text:
                 problems.append(Problem(name, lineno, "carriage return (CR) inside the line: lines must end with LF "
                                                       "or CRLF; save the file with Windows or Unix line endings"))
@@ -207,47 +209,44 @@ def read_decision_files(paths: Iterable[str | Path]) -> tuple[pd.DataFrame, list
                 )
                 continue
             row = {k: (v.strip() if v.strip() != "" else None) for k, v in zip(header, cells)}
-            inst = {k: v for k, v in row.items() if v is not None}
-            bad_date = False
-            for err in sorted(validator.iter_errors(inst), key=lambda e: list(e.path)):
-                where = ".".join(str(p) for p in err.path)
-                bad_date = bad_date or where == "date"
-                problems.append(Problem(name, lineno, _schema_message(err, where)))
-            if row.get("date") and not bad_date:  # the form is the schema's; here: a real day
-                try:
-                    _dt.date.fromisoformat(row["date"])
-                except ValueError:
-                    problems.append(Problem(name, lineno, _bad_date(row["date"])))
+            problems.extend(Problem(name, lineno, m) for m in row_problems(row, validator))
             full = {c: row.get(c) for c in COLUMNS}
             full["file"] = name
             full["line"] = lineno
             rows.append(full)
-        if header is None:
+        if not content:
             problems.append(Problem(name, 1, "empty decision file (no header row)"))
     df = _clean(pd.DataFrame(rows, columns=COLUMNS + ["file", "line"]))
     return df, problems
 
 
 def _read_text_lines(path: Path) -> tuple[list[str], Problem | None]:
-    """The file's lines, decoded as UTF-8 (a leading byte order mark is dropped), or a problem
-    naming the line and byte where the text is not UTF-8."""
-    raw = path.read_bytes()
-    start = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return [], Problem(str(path), 1, "the file is UTF-16 (Excel's 'Unicode Text'); save it as UTF-8 "
-                                         "(tab-separated)")
+    """The file's lines (UTF-8, a BOM dropped, split at LF only: see :mod:`reprisma.textfile`),
+    or a problem naming the line and byte where the text is not UTF-8."""
+    from reprisma.textfile import TextFileError, read_text, split_lines
+
     try:
-        text = raw[start:].decode("utf-8")
-        # LF only: str.splitlines() would also split at U+2028, U+0085, form feeds (text in a note)
-        return [line.removesuffix("\r") for line in text.split("\n")], None
-    except UnicodeDecodeError as e:
-        pos = start + e.start
-        line_start = raw.rfind(b"\n", 0, pos) + 1
-        return [], Problem(
-            str(path), raw.count(b"\n", 0, pos) + 1,
-            f"not UTF-8 text: byte 0x{raw[pos]:02x} at byte {pos - line_start + 1} of the line "
-            f"(byte offset {pos} in the file); save the file as UTF-8 (e.g. Latin-1/Windows-1252 is not accepted)",
-        )
+        return split_lines(read_text(path)), None
+    except TextFileError as exc:
+        return [], Problem(exc.path, exc.line or 1, exc.message)
+
+
+def row_problems(row: Mapping[str, object], validator=None) -> list[str]:
+    """The messages for one decision row (column -> value, None or "" when empty): the row schema
+    and a date that is a real day. Used for decision files and for rows an import would write."""
+    validator = validator or _validator()
+    inst = {k: v for k, v in row.items() if k in COLUMNS and v not in (None, "")}
+    out, bad_date = [], False
+    for err in sorted(validator.iter_errors(inst), key=lambda e: list(e.path)):
+        where = ".".join(str(p) for p in err.path)
+        bad_date = bad_date or where == "date"
+        out.append(_schema_message(err, where))
+    if inst.get("date") and not bad_date:  # the form is the schema's; here: a real day
+        try:
+            _dt.date.fromisoformat(str(inst["date"]))
+        except ValueError:
+            out.append(_bad_date(str(inst["date"])))
+    return out
 
 
 def _schema_message(err, where: str) -> str:
@@ -330,8 +329,9 @@ def _attribute(df: pd.DataFrame, aliases: Mapping[str, str] | None) -> pd.DataFr
     df = df.copy()
     if "given_id" not in df.columns:
         df["given_id"] = df["record_id"]
-    if aliases:
-        df["record_id"] = [aliases.get(g, g) if g is not None else None for g in df["given_id"]]
+    if aliases:  # an object Series: a list holding None would become a str column with NaN (pandas 3)
+        df["record_id"] = pd.Series([aliases.get(g, g) if g is not None else None for g in df["given_id"]],
+                                    index=df.index, dtype=object)
     return df
 
 

@@ -21,12 +21,10 @@ already excludes stays counted there (a record is removed once, by the first ste
 from __future__ import annotations
 
 import calendar
-import csv
 import re
 from datetime import date
 from pathlib import Path
 
-RULES = ("language", "publication_date", "publication_type", "trial_status", "study_type")
 REMOVED = "removed_other_reasons"  # the rule of rows a reviewer removed (not automation)
 REMOVED_COLUMNS = ["record_id", "reason", "reviewer", "date"]
 
@@ -115,8 +113,9 @@ def apply_eligibility(records: list[dict], rules: dict, window) -> list[dict]:
 def load_removed(path: str | Path, cluster_of: dict[str, str]) -> dict[str, dict]:
     """The records reviewers removed before screening: record_id -> {reason, reviewer, date, line}.
 
-    ``cluster_of``: every record id of the capture -> its cluster id (the representative's id).
-    A row may name any record of a cluster; it removes the cluster's representative.
+    ``cluster_of``: every record id of the capture (and every cluster id) -> the record id of its
+    cluster's representative, the record that is screened. A row may name any record of a
+    cluster; it removes the cluster's representative.
     A missing file means none. Raises :class:`EligibilityError` listing every problem.
     """
     path = Path(path)
@@ -124,56 +123,48 @@ def load_removed(path: str | Path, cluster_of: dict[str, str]) -> dict[str, dict
         return {}
     problems: list[str] = []
     removed: dict[str, dict] = {}
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")  # a BOM (Excel) is not part of the header
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise EligibilityError(f"{path}:{line}: byte {exc.start} is not UTF-8; save the file as UTF-8") from None
-    import io
+    from reprisma.textfile import TextFileError, read_text, split_lines
 
-    with io.StringIO(text, newline="") as fh:
-        reader = csv.reader(fh, delimiter="\t")
-        rows = _numbered(reader)
-        # blank and '#' comment lines may come before the header too
-        header_line, header = next(((n, r) for n, r in rows if not _skipped(r)), (1, None))
-        if header is None or [h.strip() for h in header] != REMOVED_COLUMNS:
-            got = "an empty file" if header is None else f"{[h.strip() for h in header]}"
-            raise EligibilityError(f"{path}:{header_line}: header must be {'<TAB>'.join(REMOVED_COLUMNS)}, got {got}")
-        for lineno, row in rows:
-            if _skipped(row):
-                continue
-            where = f"{path}:{lineno}"
-            if len(row) != len(REMOVED_COLUMNS):
-                problems.append(f"{where}: expected {len(REMOVED_COLUMNS)} tab-separated columns, got {len(row)}")
-                continue
-            rid, reason, reviewer, day = (c.strip() for c in row)
-            key = cluster_of.get(rid)
-            if key is None:
-                problems.append(f"{where}: unknown record id {rid!r} (not a record of this capture)")
-            elif key in removed:
-                same = "" if key == rid else f" (deduplication merged it into {key!r})"
-                problems.append(f"{where}: record {rid!r}{same} is listed twice (first at line {removed[key]['line']})")
-            if not reason:
-                problems.append(f"{where}: reason is missing")
-            if not reviewer:
-                problems.append(f"{where}: reviewer is missing")
-            if not _is_iso_day(day):
-                problems.append(f"{where}: date {day!r} is not a YYYY-MM-DD date")
-            if key is not None:
-                removed.setdefault(key, {"reason": reason, "reviewer": reviewer, "date": day, "line": lineno})
+    try:
+        text = read_text(path)  # UTF-8; a BOM (Excel) is not part of the header
+    except TextFileError as exc:
+        raise EligibilityError(str(exc)) from None
+    # one row per line (LF), fields split at tabs only, quotes kept as written: as decision files
+    lines = split_lines(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    rows = ((n, line.split("\t") if line else []) for n, line in enumerate(lines, start=1))
+    # blank and '#' comment lines may come before the header too
+    header_line, header = next(((n, r) for n, r in rows if not _skipped(r)), (1, None))
+    if header is None or [h.strip() for h in header] != REMOVED_COLUMNS:
+        got = "an empty file" if header is None else f"{[h.strip() for h in header]}"
+        raise EligibilityError(f"{path}:{header_line}: header must be {'<TAB>'.join(REMOVED_COLUMNS)}, got {got}")
+    for lineno, row in rows:
+        if _skipped(row):
+            continue
+        where = f"{path}:{lineno}"
+        if len(row) != len(REMOVED_COLUMNS):
+            problems.append(f"{where}: expected {len(REMOVED_COLUMNS)} tab-separated columns, got {len(row)}")
+            continue
+        rid, reason, reviewer, day = (c.strip() for c in row)
+        key = cluster_of.get(rid)
+        if key is None:
+            problems.append(f"{where}: unknown record id {rid!r} (not a record of this capture)")
+        elif key in removed:
+            same = "" if key == rid else f" (deduplication merged it into {key!r})"
+            problems.append(f"{where}: record {rid!r}{same} is listed twice (first at line {removed[key]['line']})")
+        if not reason:
+            problems.append(f"{where}: reason is missing")
+        if not reviewer:
+            problems.append(f"{where}: reviewer is missing")
+        if not _is_iso_day(day):
+            problems.append(f"{where}: date {day!r} is not a YYYY-MM-DD date")
+        if key is not None:
+            removed.setdefault(key, {"reason": reason, "reviewer": reviewer, "date": day, "line": lineno})
     if problems:
         n = len(problems)
         raise EligibilityError("\n".join([f"{n} problem{'s' if n != 1 else ''} in {path}:"] + problems))
     return removed
-
-
-def _numbered(reader):
-    """(line where the row starts, row) for each row of a csv reader."""
-    end = reader.line_num
-    for row in reader:
-        yield end + 1, row
-        end = reader.line_num
 
 
 def _skipped(row: list[str]) -> bool:

@@ -11,8 +11,8 @@ Export (:func:`export_for_screening`): the unscreened records in ranking order, 
 * RIS (rispy; EndNote, Zotero, Rayyan and ASReview LAB import it): ``TY``, ``TI``, ``AU``, ``AB``,
   ``JO``, ``VL``, ``IS``, ``SP``/``EP``, ``PY``, ``DO``, ``UR``, ``KW``, ``AN`` (PMID), ``ID``
   (reprisma record id) and ``N1`` notes ``reprisma_record_id: <id>``, ``reprisma_rank: <n>`` (and
-  ``reprisma_status: ...`` when not empty), which ASReview carries through to its export and
-  which this module reads back.
+  ``reprisma_status: ...`` when not empty), which ASReview carries through to its export; the
+  record id is read back from it.
 
 Import:
 
@@ -215,27 +215,19 @@ def _problem(path, line: int, message: str):
 
 
 def _read_text(path: Path) -> str:
-    """The export's text: UTF-8 (with or without BOM) or UTF-16 with BOM; errors name the file,
-    the line and the byte."""
+    """The export's text: UTF-8 (with or without BOM) or UTF-16 with BOM (Excel's "Unicode
+    text"), newlines made LF; errors name the file, the line and the byte
+    (:mod:`reprisma.textfile`). An Excel workbook is refused with what to do instead."""
+    from reprisma.textfile import read_text
+
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ValueError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
-    if data.startswith(b"PK\x03\x04"):
-        raise ValueError(f"{path}: this is a ZIP file such as an Excel workbook (.xlsx), not a text export; "
-                         "export CSV, TSV or RIS instead")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise ValueError(
-            f"{path}: line {line}: byte {exc.start} ({data[exc.start:exc.start + 1]!r}) is not UTF-8; "
-            "export the file again as UTF-8"
-        ) from None
+        with open(path, "rb") as fh:
+            if fh.read(4) == b"PK\x03\x04":
+                raise ValueError(f"{path}: this is a ZIP file such as an Excel workbook (.xlsx), not a text "
+                                 "export; export CSV, TSV or RIS instead")
+    except OSError:
+        pass  # read_text says what is wrong with the file
+    return read_text(path, utf16=True)
 
 
 def _read_table(path: Path) -> tuple[list[str], list[tuple[int, dict]], list]:
@@ -275,9 +267,11 @@ def _ris_entries(path: Path) -> list[tuple[int, dict]]:
     ``ER`` end tag (a truncated file) or a file without records is an error."""
     import rispy
 
-    text = _read_text(path)
+    # rispy splits at LF only: number the lines the same way (str.splitlines() would also split at
+    # U+2028 inside an abstract); old Mac files end lines with CR alone
+    text = _read_text(path).replace("\r\n", "\n").replace("\r", "\n")
     starts, problems, open_at = [], [], None
-    for n, line in enumerate(text.splitlines(), start=1):
+    for n, line in enumerate(text.split("\n"), start=1):
         if re.match(r"^TY  -", line):
             if open_at is not None:
                 problems.append(_problem(path, open_at, f"record has no 'ER  -' end tag before the next "
@@ -560,14 +554,10 @@ def check_imported(rows: pd.DataFrame, settings, recorded: pd.DataFrame | None =
     decision. ``aliases`` and ``not_screened`` (see :func:`reprisma.screen.decisions.screening_ids`)
     let a row on a duplicate's id meet the rows on its cluster and refuse records that automation
     excluded or reviewers removed before screening."""
-    from reprisma.screen.decisions import _schema_message, _validator, validate_decisions
+    from reprisma.screen.decisions import _validator, row_problems, validate_decisions
 
     validator = _validator()
-    problems = []
-    for r in rows.to_dict("records"):
-        inst = {k: r[k] for k in COLUMNS if r.get(k) not in (None, "")}
-        for err in sorted(validator.iter_errors(inst), key=lambda e: list(e.path)):
-            problems.append(_problem(r["file"], r["line"], _schema_message(err, ".".join(map(str, err.path)))))
+    problems = [_problem(r["file"], r["line"], m) for r in rows.to_dict("records") for m in row_problems(r, validator)]
     both = rows if recorded is None or recorded.empty else pd.concat([recorded, rows], ignore_index=True)
     exported = set(rows["file"])
     problems += [p for p in validate_decisions(both, settings, aliases=aliases, not_screened=not_screened)

@@ -46,9 +46,12 @@ def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Prot
                        base: Path = Path(".")) -> list[dict]:
     """Rows (record_id, eligible, rule, detail) for the cluster representatives: the protocol's
     automated limits, then the records reviewers removed before screening for other reasons."""
+    from reprisma.dedup import representative_of
     from reprisma.screen.eligibility import apply_eligibility, apply_removals, load_removed
 
-    reps = {c["record_id"] for c in clusters if c["representative"]}
+    # a removal may name any record (or the cluster id) of a cluster: it removes the representative
+    to_rep = representative_of(clusters)
+    reps = set(to_rep.values())
     specs = {s.id: s for s in protocol.searches}
     rules = protocol.config.get("eligibility") or {}
     rows = []
@@ -59,10 +62,6 @@ def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Prot
             # inside it is new to the review, so only the upper bound excludes.
             window = (None, end) if protocol.refresh else (start, end)
             rows.extend(apply_eligibility([rec], rules, window))
-    # a row may name any record (or the cluster id) of a cluster: it removes the representative,
-    # which is not always the record the cluster id is made of
-    rep = {c["cluster_id"]: c["record_id"] for c in clusters if c["representative"] in (True, "true")}
-    to_rep = {c["record_id"]: rep[c["cluster_id"]] for c in clusters} | rep
     removed = load_removed(removed_before_screening_file(protocol, base), to_rep)
     return apply_removals(sorted(rows, key=lambda r: r["record_id"]), removed)
 

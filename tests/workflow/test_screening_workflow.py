@@ -27,6 +27,17 @@ def ledger(work):
     return json.loads((work / "reports" / "counts.json").read_text())
 
 
+def tsv(*rows):
+    """Decision file lines from field tuples."""
+    return "".join("\t".join(row) + "\n" for row in rows)
+
+
+def both_include_at_title_abstract(*records, note=False):
+    """Rows: ana and ben include each record at title/abstract (2026-11-20)."""
+    return [(r, "title_abstract", who, "include", "", "2026-11-20") + (("",) if note else ())
+            for r in records for who in ("ana", "ben")]
+
+
 def first_ranked(work, n):
     with open(PROJECT / "reports" / "to_screen.csv", newline="") as f:
         return [row["record_id"] for _, row in zip(range(n), csv.DictReader(f))]
@@ -144,14 +155,12 @@ def test_report_not_retrieved(project, tmp_path):
     ledger adds up."""
     work = fresh_copy(project, tmp_path, "not_retrieved")
     r1, r2, r3 = first_ranked(work, 3)
-    rows = [f"{r}\ttitle_abstract\t{who}\tinclude\t\t2026-11-20\t\n" for r in (r1, r2, r3) for who in ("ana", "ben")]
-    rows += [f"{r1}\tfull_text\tana\tnot_retrieved\t\t2026-11-21\tasked the authors twice\n",
-             f"{r1}\tfull_text\tben\tnot_retrieved\t\t2026-11-22\tnot in any library we can reach\n",
-             f"{r2}\tfull_text\tana\tinclude\t\t2026-11-21\t\n",
-             f"{r2}\tfull_text\tben\tinclude\t\t2026-11-21\t\n",
-             f"{r3}\tfull_text\tana\texclude\twrong population\t2026-11-21\t\n",
-             f"{r3}\tfull_text\tben\texclude\twrong population\t2026-11-21\t\n"]
-    (work / "config" / "screening" / "a.tsv").write_text(HEADER.replace("date\n", "date\tnote\n") + "".join(rows))
+    rows = both_include_at_title_abstract(r1, r2, r3, note=True) + [
+        (r1, "full_text", "ana", "not_retrieved", "", "2026-11-21", "asked the authors twice"),
+        (r1, "full_text", "ben", "not_retrieved", "", "2026-11-22", "not in any library we can reach"),
+        *[(r2, "full_text", who, "include", "", "2026-11-21", "") for who in ("ana", "ben")],
+        *[(r3, "full_text", who, "exclude", "wrong population", "2026-11-21", "") for who in ("ana", "ben")]]
+    (work / "config" / "screening" / "a.tsv").write_text(HEADER.replace("date\n", "date\tnote\n") + tsv(*rows))
     run_snakemake(work, block_sockets=True)
     c = ledger(work)
     s = c["prisma"]["screening"]
@@ -210,16 +219,15 @@ def test_full_text_exclusions_with_different_reasons(project, tmp_path):
     unresolved one's resolution empty in reports/screening_conflicts.tsv, not 'nan'."""
     work = fresh_copy(project, tmp_path, "reasons")
     r1, r2, r3 = first_ranked(work, 3)
-    rows = [f"{r}\ttitle_abstract\t{who}\tinclude\t\t2026-11-20\n" for r in (r1, r2, r3) for who in ("ana", "ben")]
-    rows += [f"{r1}\tfull_text\tana\texclude\twrong population\t2026-11-21\n",
-             f"{r1}\tfull_text\tben\texclude\twrong study design\t2026-11-21\n",
-             f"{r2}\tfull_text\tana\texclude\twrong population\t2026-11-21\n",
-             f"{r2}\tfull_text\tben\texclude\twrong population\t2026-11-21\n",
-             f"{r3}\tfull_text\tana\tinclude\t\t2026-11-21\n",
-             f"{r3}\tfull_text\tben\texclude\twrong intervention\t2026-11-21\n",
-             f"{r3}\tfull_text\tconsensus\tinclude\t\t2026-11-22\n"]
+    rows = tsv(*both_include_at_title_abstract(r1, r2, r3),
+               (r1, "full_text", "ana", "exclude", "wrong population", "2026-11-21"),
+               (r1, "full_text", "ben", "exclude", "wrong study design", "2026-11-21"),
+               *[(r2, "full_text", who, "exclude", "wrong population", "2026-11-21") for who in ("ana", "ben")],
+               (r3, "full_text", "ana", "include", "", "2026-11-21"),
+               (r3, "full_text", "ben", "exclude", "wrong intervention", "2026-11-21"),
+               (r3, "full_text", "consensus", "include", "", "2026-11-22"))
     decisions = work / "config" / "screening" / "a.tsv"
-    decisions.write_text(HEADER + "".join(rows))
+    decisions.write_text(HEADER + rows)
     run_snakemake(work, block_sockets=True)
     c = ledger(work)
     s = c["prisma"]["screening"]

@@ -24,8 +24,18 @@ from .prep import InputError, prep
 
 __all__ = [
     "DedupResult", "InputError", "OverrideError", "block", "cluster", "deduplicate", "groups",
-    "link_studies", "load_overrides", "match", "merge", "pipeline_rows", "prep", "summary",
+    "link_studies", "load_overrides", "match", "merge", "pipeline_rows", "prep", "representative_of", "summary",
 ]
+
+
+def representative_of(clusters: Iterable[dict]) -> dict[str, str]:
+    """Every record id and cluster id of ``clusters`` rows (``record_id``, ``cluster_id``,
+    ``representative`` as bool or the TSV's ``"true"``) -> the record id of its cluster's
+    representative, the record that goes on to screening. The cluster id is the smallest member
+    id, which need not be the representative."""
+    clusters = list(clusters)
+    rep = {c["cluster_id"]: c["record_id"] for c in clusters if c["representative"] in (True, "true")}
+    return {c["record_id"]: rep[c["cluster_id"]] for c in clusters if c["cluster_id"] in rep} | rep
 
 FIELDS_COMPARED = {
     "override": "human decision",

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import sys
 
 
 def _iso_date(text: str) -> str:
-    import re
+    from reprisma.screen.eligibility import is_iso_day
 
-    try:  # the form first: fromisoformat also takes week dates such as 2026-W48-1
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            raise ValueError
-        _dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
+    if not is_iso_day(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)")
     return text
 
 

@@ -49,7 +49,6 @@ saying ``not_retrieved`` and another ``include`` or ``exclude`` is a conflict); 
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import itertools
 import json
 from dataclasses import dataclass
@@ -58,6 +57,8 @@ from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
+
+from reprisma.screen.eligibility import is_iso_day
 
 __all__ = [
     "COLUMNS",
@@ -241,11 +242,8 @@ def row_problems(row: Mapping[str, object], validator=None) -> list[str]:
         where = ".".join(str(p) for p in err.path)
         bad_date = bad_date or where == "date"
         out.append(_schema_message(err, where))
-    if inst.get("date") and not bad_date:  # the form is the schema's; here: a real day
-        try:
-            _dt.date.fromisoformat(str(inst["date"]))
-        except ValueError:
-            out.append(_bad_date(str(inst["date"])))
+    if inst.get("date") and not bad_date and not is_iso_day(str(inst["date"])):  # form ok, but a real day?
+        out.append(_bad_date(str(inst["date"])))
     return out
 
 
@@ -298,16 +296,17 @@ def screening_ids(clusters: Iterable[Mapping], eligibility: Iterable[Mapping]) -
       -> why (``excluded by automation: <rule>: <detail>``, ``removed before screening for other
       reasons: <reason>``).
     """
+    from reprisma.dedup import representative_of
     from reprisma.screen.eligibility import REMOVED
 
     elig = {e["record_id"]: e for e in eligibility}
     clusters = list(clusters)
-    rep_of = {c["cluster_id"]: c["record_id"] for c in clusters if c["representative"] in (True, "true")}
+    rep_of = representative_of(clusters)
     known: set[str] = set()
     aliases: dict[str, str] = {}
     not_screened: dict[str, str] = {}
     for c in clusters:
-        rep = rep_of.get(c["cluster_id"])
+        rep = rep_of.get(c["record_id"])
         e = elig.get(rep)
         if e is None:
             continue

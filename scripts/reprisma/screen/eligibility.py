@@ -157,7 +157,7 @@ def load_removed(path: str | Path, cluster_of: dict[str, str]) -> dict[str, dict
             problems.append(f"{where}: reason is missing")
         if not reviewer:
             problems.append(f"{where}: reviewer is missing")
-        if not _is_iso_day(day):
+        if not is_iso_day(day):
             problems.append(f"{where}: date {day!r} is not a YYYY-MM-DD date")
         if key is not None:
             removed.setdefault(key, {"reason": reason, "reviewer": reviewer, "date": day, "line": lineno})
@@ -172,7 +172,8 @@ def _skipped(row: list[str]) -> bool:
     return not row or all(not c.strip() for c in row) or row[0].lstrip().startswith("#")
 
 
-def _is_iso_day(text: str) -> bool:
+def is_iso_day(text: str) -> bool:
+    """A real calendar day written YYYY-MM-DD (fromisoformat alone also takes 2026-W48-1, 20261129)."""
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
         return False
     try:

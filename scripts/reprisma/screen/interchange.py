@@ -346,17 +346,10 @@ def _norm_doi(d: str) -> str:
 
 def _date_of(value, default: str | None) -> str | None:
     """The ISO date an export gives (``asreview_time`` is an ISO timestamp), else ``default``."""
-    import datetime as _dt
+    from reprisma.screen.eligibility import is_iso_day
 
-    v = _s(value).strip()
-    m = re.match(r"^(\d{4}-\d{2}-\d{2})", v)
-    if m:
-        try:
-            _dt.date.fromisoformat(m.group(1))
-            return m.group(1)
-        except ValueError:
-            pass
-    return default
+    day = _s(value).strip()[:10]
+    return day if is_iso_day(day) else default
 
 
 def _decision_row(rid, stage, reviewer, decision, reason, date, note, path, line) -> dict:

@@ -38,8 +38,8 @@ only the chosen model meets; on ``label_abstract_screening`` it stays ahead on a
 datasets (losses: ADHD 0.644 vs 0.660, Triptans 0.169 vs 0.200; Urinary Incontinence is an exact
 tie, 0.1415 each), one fewer than the previous default.
 All of these variants were chosen on the benchmark's own datasets, and several wins are narrow
-(Nagtegaal 0.731 vs 0.726, Opioids 0.235 vs 0.228): the datasets kept aside in
-``../shared/data/screening-benchmark`` are the fair test. Word-only features are also several
+(Nagtegaal 0.731 vs 0.726, Opioids 0.235 vs 0.228): the datasets the screening benchmark's data
+README keeps aside are the fair test. Word-only features are also several
 times faster than the character block (in-process replay of Cohen ADHD: about 1.4 s instead of
 8 s).
 

@@ -7,6 +7,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SNAKEMAKE := $(BIN)/snakemake --profile workflow/profiles/default
+# The protocols `make run` and `make verify` replay: the published review as reported, then its
+# living update (config/config.yaml, which extends it). `make refresh` refreshes PROTOCOL.
+PROTOCOLS ?= config/greenway2020.yaml config/config.yaml
+PROTOCOL  ?= config/config.yaml
+# `make refresh SERVICES="{eutils: {base_url: 'http://127.0.0.1:8001/entrez/eutils/'}, ctgov: {base_url: 'http://127.0.0.1:8002/api/v2'}}"`
+# points a refresh at other service addresses (the emulators, for trying it offline)
+SERVICES ?=
 
 .PHONY: run test setup browser verify refresh example-snapshot lock clean help
 
@@ -25,23 +32,23 @@ $(STAMP): requirements.lock pyproject.toml
 
 #   make run              replay the locked snapshot and render reports/ (offline)
 run: $(STAMP)
-	$(SNAKEMAKE)
-	@echo "reprisma: report at $(CURDIR)/reports/report.html"
+	@for p in $(PROTOCOLS); do echo "reprisma: replaying $$p"; $(SNAKEMAKE) --configfile $$p || exit 1; done
+	@echo "reprisma: reports at $(CURDIR)/reports/report.html (the update) and $(CURDIR)/reports/greenway2020/report.html (the review as published)"
 
 #   make verify           re-hash the snapshot, re-derive every count, diff against reports/counts.json
 verify: $(STAMP)
-	$(SNAKEMAKE) verify --forcerun verify
+	@for p in $(PROTOCOLS); do $(SNAKEMAKE) --configfile $$p verify --forcerun verify || exit 1; done
 
 #   make refresh          capture a new snapshot from PubMed and ClinicalTrials.gov (needs network;
 #                         set NCBI_EMAIL and, for 10 requests/s, NCBI_API_KEY), then render the report
 refresh: $(STAMP)
-	$(SNAKEMAKE) --config mode=live
+	$(SNAKEMAKE) --configfile $(PROTOCOL) --config mode=live $(if $(SERVICES),services="$(SERVICES)")
 	@echo "reprisma: new capture locked in snapshots/; report at $(CURDIR)/reports/report.html"
 
 #   make example-snapshot PSYNAMIC=DIR   rebuild the shipped example snapshot from real records via
 #                         the emulators (DIR: PsyNamic's CSV exports, kept in the team's shared data)
 example-snapshot: $(STAMP)
-	$(BIN)/python scripts/build_example_snapshot.py --psynamic "$(PSYNAMIC)" --force
+	@for p in $(PROTOCOLS); do $(BIN)/python scripts/build_example_snapshot.py --psynamic "$(PSYNAMIC)" --config $$p --force || exit 1; done
 
 #   make test             the whole test suite
 test: $(STAMP) browser

@@ -56,6 +56,7 @@ def main(argv=None):
 
     protocol = load_protocol(args.config)
     target = args.snapshot_root / protocol.id / args.capture_id
+    readme = (target / "README.md").read_bytes() if (target / "README.md").exists() else None
     if target.exists():
         if not args.force:
             ap.error(f"{target} exists; pass --force to replace it")
@@ -83,6 +84,8 @@ def main(argv=None):
             "eutils": {"base_url": eutils.base_url}, "ctgov": {"base_url": ctgov.base_url}}}),
             protocol.source_path)
         out = capture(live, args.snapshot_root, args.capture_id, kind="example", provenance=provenance)
+    if readme is not None:  # the snapshot's README (what it is and is not) outlives a rebuild
+        (out / "README.md").write_bytes(readme)
     # the emulator's loopback address is not part of the audit trail
     print(f"example snapshot written to {out} and locked in {out.parent / LOCK}")
 

@@ -147,6 +147,10 @@ class Protocol:
 
     def window(self, spec: dict) -> tuple[str | None, str | None]:
         if self.refresh:
+            # A registry search is rerun in full (no lower bound), so that a trial registered
+            # before the cut-off that has become "completed" since is found.
+            if spec["source"] == "ctgov":
+                return None, self.refresh.get("date_to")
             return self.refresh.get("date_from"), self.refresh.get("date_to")
         lim = spec.get("limits") or {}
         if spec["source"] == "pubmed":
@@ -175,6 +179,20 @@ class Protocol:
             out.append(Search(spec["id"], spec["source"], window, q, params, spec.get("reported_count"), spec, limits))
         return out
 
+    @property
+    def inherits(self) -> dict | None:
+        """What an update protocol inherited (file, protocol id, hash) and the values it changed,
+        each with the assumption stated next to the new value (None for a protocol of its own)."""
+        inh = self.config.get("inherits")
+        if not inh:
+            return None
+        out = [{**change, "assumption": _assumption_for(self.config, change["key"])} for change in inh["overrides"]]
+        return {**inh, "overrides": out}
+
+    @property
+    def known_items(self) -> list[dict]:
+        return list(self.config.get("known_items") or [])
+
     def searches_sha256(self) -> str:
         """Hash of exactly what a capture sends: a snapshot stays valid while this is unchanged."""
         payload = [{"id": s.id, "source": s.source, "params": s.params} for s in self.searches]
@@ -195,6 +213,28 @@ class Protocol:
             if self.config.get(name):
                 collect(name, self.config[name])
         return out
+
+
+def _assumption_for(config: dict, key: str) -> str | None:
+    """The assumption stated next to the value at ``key`` (``refresh.date_to``,
+    ``searches[ctgov_lsd].limits.first_posted_to``, ``searches[new_search]``)."""
+    parts = key.split(".")
+    block = config
+    head = parts[0]
+    if head.startswith("searches["):
+        sid = head[len("searches["):-1]
+        block = next((s for s in config.get("searches", []) if s.get("id") == sid), {})
+        parts = parts[1:]
+    else:
+        block = config.get(head) or {}
+        parts = parts[1:]
+    if parts and parts[0] == "limits":
+        parts = parts[1:]
+    stated = (block.get("assumptions") or {}) if isinstance(block, dict) else {}
+    if not parts:  # a whole block added: all it states
+        return " ".join(" ".join(str(v).split()) for v in stated.values()) or None
+    text = stated.get(parts[-1])
+    return " ".join(text.split()) if text else None
 
 
 def sha256_json(obj: Any) -> str:
@@ -239,9 +279,8 @@ def validate_config(config: dict, source_path: str = "config/config.yaml") -> Pr
     return Protocol(config, source_path)
 
 
-def load_protocol(path: str | Path, overrides: dict | None = None) -> Protocol:
-    """Read a protocol YAML file (plus --config style overrides) and validate it."""
-    path = Path(path)
+def read_protocol_yaml(path: Path) -> dict:
+    """One protocol file as a mapping (no inheritance resolved, nothing validated)."""
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
@@ -250,9 +289,101 @@ def load_protocol(path: str | Path, overrides: dict | None = None) -> Protocol:
         raise ProtocolError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
     if not isinstance(config, dict):
         raise ProtocolError(f"{path}: (top level): expected a mapping of keys")
+    return config
+
+
+def load_protocol(path: str | Path, overrides: dict | None = None) -> Protocol:
+    """Read a protocol YAML file (its ``extends:`` chain resolved, plus --config style overrides)
+    and validate it."""
+    path = Path(path)
+    config = resolve_extends(read_protocol_yaml(path), path)
     if overrides:
         config = deep_update(config, overrides)
     return validate_config(config, str(path))
+
+
+def resolve_extends(config: dict, path: Path, _chain: tuple[str, ...] = ()) -> dict:
+    """An update protocol (``extends: other.yaml``, a path relative to this file, or the id of a
+    protocol in a ``.yaml`` file beside it) merged over the protocol it extends.
+
+    Mappings merge key by key; ``searches`` merge by search ``id`` (a search with an inherited id
+    changes only the keys it names, a new id adds a search); any other value replaces the
+    inherited one. The result records what it inherited and every value it changed, under
+    ``inherits`` (the report prints it)."""
+    if "extends" not in config:
+        return config
+    ref = config["extends"]
+    if not isinstance(ref, str) or not ref.strip():
+        raise ProtocolError(f"{path}: extends: expected the path or protocol id of the protocol this one "
+                            f"updates, got {ref!r}")
+    base_path = _find_base(ref, path)
+    key = str(base_path.resolve())
+    if key in _chain or key == str(path.resolve()):
+        raise ProtocolError(f"{path}: extends: {ref!r} leads back to itself (a protocol cannot extend itself)")
+    base = resolve_extends(read_protocol_yaml(base_path), base_path, _chain + (str(path.resolve()),))
+    base.pop("inherits", None)
+    child = {k: v for k, v in config.items() if k != "extends"}
+    merged = _merge(base, child, "", changes := [])
+    merged["inherits"] = {
+        "file": _display_path(base_path, path),
+        "protocol_id": ((base.get("protocol") or {}).get("id")),
+        "sha256": hashlib.sha256(base_path.read_bytes()).hexdigest(),
+        "overrides": changes,
+    }
+    return merged
+
+
+def _display_path(base_path: Path, path: Path) -> str:
+    try:
+        return base_path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return base_path.as_posix()
+
+
+def _find_base(ref: str, path: Path) -> Path:
+    folder = path.parent
+    candidate = folder / ref
+    if candidate.is_file():
+        return candidate
+    for other in sorted(folder.glob("*.yaml")):
+        if other.resolve() == path.resolve():
+            continue
+        try:
+            data = yaml.safe_load(other.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            continue
+        if isinstance(data, dict) and (data.get("protocol") or {}).get("id") == ref:
+            return other
+    raise ProtocolError(f"{path}: extends: {ref!r}: no such file in {folder}/ and no protocol there has this id")
+
+
+def _merge(base, child, where: str, changes: list) -> Any:
+    """``child`` over ``base`` (see resolve_extends); appends every changed value to ``changes``."""
+    if isinstance(base, dict) and isinstance(child, dict):
+        out = copy.deepcopy(base)
+        for k, v in child.items():
+            sub = f"{where}.{k}" if where else k
+            if k in base:
+                out[k] = _merge(base[k], v, sub, changes)
+            else:
+                out[k] = copy.deepcopy(v)
+                if k != "assumptions":
+                    changes.append({"key": sub, "inherited": None, "value": v, "change": "added"})
+        return out
+    if where == "searches" and isinstance(base, list) and isinstance(child, list):
+        out = [copy.deepcopy(s) for s in base]
+        index = {s.get("id"): i for i, s in enumerate(out) if isinstance(s, dict)}
+        for s in child:
+            sid = s.get("id") if isinstance(s, dict) else None
+            if sid in index:
+                out[index[sid]] = _merge(out[index[sid]], s, f"searches[{sid}]", changes)
+            else:
+                out.append(copy.deepcopy(s))
+                changes.append({"key": f"searches[{sid}]", "inherited": None, "value": s, "change": "added"})
+        return out
+    if base != child and not where.endswith("assumptions") and ".assumptions." not in where:
+        changes.append({"key": where, "inherited": base, "value": child, "change": "changed"})
+    return copy.deepcopy(child)
 
 
 def deep_update(base: dict, extra: dict) -> dict:

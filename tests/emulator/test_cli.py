@@ -38,3 +38,21 @@ def test_cli_reports_a_bad_file(tmp_path):
     out = subprocess.run([sys.executable, "-m", "reprisma.emulator", "--pubmed-xml", str(bad)],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "bad.xml: line 1: root element is <eSearchResult>" in out.stderr
+
+
+def test_cli_unknown_language_matches_lets_psynamic_records_through_a_language_limit():
+    """PsyNamic rows carry no language: english[la] finds them only with the flag, as in the example."""
+    def count(*flags):
+        cmd = [sys.executable, "-m", "reprisma.emulator", "--psynamic-csv", str(PSYNAMIC_A), "--no-rate-limit", *flags]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            eutils = re.search(r"(http://127\.0\.0\.1:\d+/entrez/eutils/)", proc.stdout.readline()).group(1)
+            r = requests.get(eutils + "esearch.fcgi", params={"db": "pubmed", "term": "levin aw[au] AND english[la]"},
+                             timeout=10)
+            return int(re.search(r"<Count>(\d+)</Count>", r.text).group(1))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=10)
+
+    assert count() == 0
+    assert count("--unknown-language-matches") == 1

@@ -9,7 +9,8 @@ import yaml
 
 from reprisma.protocol import ProtocolError, load_protocol, pubmed_query, validate_config
 
-CONFIG = "config/config.yaml"
+CONFIG = "config/greenway2020.yaml"   # the review as published
+UPDATE = "config/config.yaml"        # its living update (extends it)
 
 
 @pytest.fixture
@@ -35,18 +36,20 @@ def test_seed_protocol_encodes_the_papers_methods(project_dir):
 
 
 def test_written_query_agrees_with_structured_fields(project_dir):
-    p = load_protocol(project_dir / CONFIG, overrides={"refresh": {"enabled": False}})
+    p = load_protocol(project_dir / CONFIG)
     s = p.searches[0]
     assert s.query == 'psychedelic* AND english[la] AND ("1800/01/01"[pdat] : "2019/12/31"[pdat])'
     assert s.params == {"db": "pubmed", "term": s.query}
 
 
 def test_refresh_moves_every_window(project_dir):
-    p = load_protocol(project_dir / CONFIG)
-    assert {s.window for s in p.searches} == {("2020-01-01", "2025-12-31")}
+    p = load_protocol(project_dir / UPDATE)
+    assert {s.window for s in p.searches if s.source == "pubmed"} == {("2020-01-01", "2025-12-31")}
+    # registry searches are rerun in full up to the window's end (a trial may have completed since)
+    assert {s.window for s in p.searches if s.source == "ctgov"} == {(None, "2025-12-31")}
     assert p.searches[0].query == 'psychedelic* AND english[la] AND ("2020/01/01"[edat] : "2025/12/31"[edat])'
     ct = [s for s in p.searches if s.source == "ctgov"][0]
-    assert ct.params["filter.advanced"] == "AREA[StudyFirstPostDate]RANGE[2020-01-01,2025-12-31]"
+    assert ct.params["filter.advanced"] == "AREA[StudyFirstPostDate]RANGE[MIN,2025-12-31]"
     assert ct.params["filter.overallStatus"] == "COMPLETED"
 
 
@@ -106,9 +109,10 @@ def test_date_range_reversed(seed):
         "config/config.yaml: searches[0].limits: date range reversed (2021-01-01 is after 2019-12-31)")
 
 
-def test_refresh_range_reversed(seed):
-    seed["refresh"]["date_from"] = "2026-01-01"
-    assert _error(seed) == "config/config.yaml: refresh: date range reversed (2026-01-01 is after 2025-12-31)"
+def test_refresh_range_reversed(project_dir):
+    update = load_protocol(project_dir / UPDATE).config
+    update["refresh"]["date_from"] = "2026-01-01"
+    assert _error(update) == "config/config.yaml: refresh: date range reversed (2026-01-01 is after 2025-12-31)"
 
 
 def test_bad_date(seed):

@@ -1,5 +1,6 @@
 """Decision files: every validation error names file and line; conflicts, resolution, kappa."""
 
+from reprisma.protocol import load_protocol
 import re
 from pathlib import Path
 
@@ -629,7 +630,7 @@ def test_readme_examples_load_against_the_example(tmp_path):
     blocks = re.findall(r"```\n(record_id\tstage\t.*?)```", readme, re.S)
     assert len(blocks) == 2
     settings = ScreeningSettings.from_protocol(
-        yaml.safe_load((root / "config" / "config.yaml").read_text(encoding="utf-8"))["screening"])
+        load_protocol(root / "config" / "config.yaml").config["screening"])
     with open(root / "reports" / "to_screen.csv", newline="", encoding="utf-8") as f:
         known = [r["record_id"] for r in csv.DictReader(f)]
     outcomes = []

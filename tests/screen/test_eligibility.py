@@ -1,5 +1,6 @@
 """Automated eligibility on records parsed from genuine PubMed and CT.gov responses."""
 
+from reprisma.protocol import load_protocol
 import copy
 from pathlib import Path
 
@@ -167,7 +168,7 @@ def test_protocol_rejects_unknown_eligibility_values(key, value, message):
 
     from reprisma.protocol import ProtocolError, validate_config
 
-    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "config.yaml").read_text())
+    cfg = load_protocol(Path(__file__).resolve().parents[2] / "config" / "config.yaml").config
     cfg["eligibility"][key] = value
     with pytest.raises(ProtocolError) as e:
         validate_config(cfg)
@@ -330,7 +331,7 @@ def test_removed_file_may_not_sit_among_the_decision_files():
     from reprisma.pipeline import removed_before_screening_file
     from reprisma.protocol import ProtocolError, validate_config
 
-    cfg = yaml.safe_load((Path(__file__).resolve().parents[2] / "config" / "config.yaml").read_text())
+    cfg = load_protocol(Path(__file__).resolve().parents[2] / "config" / "config.yaml").config
     cfg["removed_before_screening"] = "config/screening/removed.tsv"
     with pytest.raises(ProtocolError) as e:
         removed_before_screening_file(validate_config(cfg))

@@ -45,7 +45,8 @@ def scratch_project(tmp_path) -> Path:
     """A working directory with the project's config (and nothing captured yet)."""
     work = tmp_path / "project"
     (work / "config").mkdir(parents=True)
-    shutil.copy(PROJECT / "config" / "config.yaml", work / "config" / "config.yaml")
+    for name in ("config.yaml", "greenway2020.yaml"):
+        shutil.copy(PROJECT / "config" / name, work / "config" / name)
     return work
 
 

@@ -76,8 +76,8 @@ def _verify(work):
 
 
 def _capture_dir(work) -> Path:
-    lock = json.loads((work / "snapshots" / "greenway2020" / "LOCK").read_text())
-    return work / "snapshots" / "greenway2020" / lock["capture_id"]
+    lock = json.loads((work / "snapshots" / "greenway2020-update" / "LOCK").read_text())
+    return work / "snapshots" / "greenway2020-update" / lock["capture_id"]
 
 
 @pytest.fixture

@@ -45,7 +45,7 @@ def test_live_capture_then_offline_replay(scratch_project, corpus):
     live_counts = json.loads((scratch_project / "reports" / "counts.json").read_text())
     assert {s["search_id"]: s["records_received"] for s in live_counts["searches"]} == served
     assert sum(served.values()) > 0, "the test corpus must give the searches something to find"
-    lock = json.loads((scratch_project / "snapshots" / "greenway2020" / "LOCK").read_text())
+    lock = json.loads((scratch_project / "snapshots" / "greenway2020-update" / "LOCK").read_text())
     assert lock["capture_id"] == "t1"
     report_live = (scratch_project / "reports" / "report.html").read_bytes()
 

@@ -3,6 +3,7 @@ and rule publish copies them over. A run stopped by bad input leaves every commi
 byte for byte as it was (Snakemake removes a failed job's outputs, so no stage may own one).
 Hidden *.tsv files (macOS's ._name.tsv) in the decisions folder are neither tracked nor read."""
 
+from reprisma.protocol import load_protocol
 import csv
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_record_removed_after_its_decisions_leaves_reports_as_last_published(exa
         HEADER + f"{r1}\ttitle_abstract\tana\tinclude\t\t2026-11-20\n{r1}\ttitle_abstract\tben\tinclude\t\t2026-11-20\n")
     run_snakemake(work, block_sockets=True)
     published = tree(work / "reports")
-    assert published == tree(work / "results" / "greenway2020" / "reports")
+    assert published == tree(work / "results" / "greenway2020-update" / "reports")
 
     removed = work / "config" / "removed_before_screening.tsv"
     removed.write_text(f"record_id\treason\treviewer\tdate\n{r1}\tretracted\tana\t2026-11-25\n")
@@ -67,7 +68,7 @@ def test_record_removed_after_its_decisions_leaves_reports_as_last_published(exa
 
 
 def test_hidden_tsv_files_are_not_decision_files(tmp_path):
-    protocol = validate_config(yaml.safe_load((PROJECT / "config" / "config.yaml").read_text()), "config/config.yaml")
+    protocol = validate_config(load_protocol(PROJECT / "config" / "config.yaml").config, "config/config.yaml")
     folder = tmp_path / protocol.config["screening"]["decisions_dir"]
     (folder / "sub.tsv").mkdir(parents=True)
     for name in ("b.tsv", "a.tsv", "._a.tsv", ".draft.tsv", "README.md", "a.tsv.bak"):

@@ -137,7 +137,7 @@ def test_full_text_waits_for_title_abstract(project, tmp_path):
     assert (s["records_pending"], s["reports_sought"], s["reports_assessed"]) == (s["records_screened"], 0, 0)
     assert c["prisma"]["included"] == {"studies": 0, "reports": 0}
     assert all(i["holds"] for i in c["invariants"])
-    assert json.loads((work / "results" / "greenway2020" / "screening.json").read_text())["reports_held"] == 1
+    assert json.loads((work / "results" / "greenway2020-update" / "screening.json").read_text())["reports_held"] == 1
     assert "1 record with full-text decisions still pending at title/abstract" in (work / "reports" / "report.html").read_text()
 
     with open(decisions, "a") as f:
@@ -194,7 +194,7 @@ def test_decisions_by_cluster_member(project, tmp_path):
     c = ledger(work)
     s = c["prisma"]["screening"]
     assert (s["reports_sought"], s["records_pending"]) == (1, s["records_screened"] - 1)
-    with open(work / "results" / "greenway2020" / "clusters.tsv", newline="") as f:
+    with open(work / "results" / "greenway2020-update" / "clusters.tsv", newline="") as f:
         rep = next(r["record_id"] for r in csv.DictReader(f, delimiter="\t")
                    if r["record_id"] in (r1, r2) and r["representative"] == "true")
 
@@ -237,7 +237,7 @@ def test_full_text_exclusions_with_different_reasons(project, tmp_path):
     # kappa: agreement on the decision, whatever the reasons (r1 and r2 agree, r3 does not)
     ft = next(k for k in c["screening_status"]["kappa"] if k["stage"] == "full_text")
     assert (ft["n"], ft["agreement"]) == (3, 2 / 3)
-    screening = json.loads((work / "results" / "greenway2020" / "screening.json").read_text())
+    screening = json.loads((work / "results" / "greenway2020-update" / "screening.json").read_text())
     assert screening["pending"]["full_text"] == {"conflict": 1, "awaiting_second_reviewer": 0,
                                                  "maybe_at_full_text": 0, "not_screened": 0}
     svg = svg_text(work)

@@ -2,15 +2,31 @@ import os
 import json
 import shlex
 import sys
+from pathlib import Path
 from datetime import datetime, timezone
 
 from reprisma import code_fingerprint
 from reprisma.pipeline import decision_files
-from reprisma.protocol import ProtocolError, validate_config
+from reprisma.protocol import ProtocolError, load_protocol
 from reprisma.snapshot import atomic_write_bytes, atomic_write_text
 
+
+def protocol_file():
+    """The protocol this run replays: the last --configfile given, else config/config.yaml. It is
+    loaded on its own (its `extends:` chain resolved) with only the --config values over it, so
+    keys of config/config.yaml never leak into another protocol."""
+    given = list(workflow.config_settings.configfiles or [])
+    if not given:
+        return "config/config.yaml"
+    path = Path(given[-1])
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 try:
-    PROTOCOL = validate_config(config, workflow.configfiles[0] if workflow.configfiles else "config/config.yaml")
+    PROTOCOL = load_protocol(protocol_file(), overrides=dict(workflow.config_settings.config or {}))
 except ProtocolError as e:
     sys.stderr.write(f"reprisma: {e}\n")
     sys.exit(2)

@@ -189,9 +189,12 @@ def summary(result: DedupResult, records: pd.DataFrame, examples: int = 5) -> di
     (``"pubmed+ctgov"``-style keys: sources of the removed record and its representative);
     ``maybe_pairs`` and the first ``examples`` of them (ids, why, title similarity).
     """
-    shape_id = "record_id" if "record_id" in records.columns else "ID"
-    source = dict(zip(records[shape_id].astype(str),
-                      records["source"].astype(str) if "source" in records.columns else ["import"] * len(records)))
+    if records.empty:  # nothing found: an empty summary
+        source = {}
+    else:
+        shape_id = "record_id" if "record_id" in records.columns else "ID"
+        source = dict(zip(records[shape_id].astype(str),
+                          records["source"].astype(str) if "source" in records.columns else ["import"] * len(records)))
     cl = result.clusters
     rep_of = dict(zip(cl.loc[cl["representative"], "cluster_id"], cl.loc[cl["representative"], "record_id"]))
     removed = cl[~cl["representative"]]
@@ -231,7 +234,15 @@ def pipeline_rows(records: Iterable[dict], overrides_path: str | None = None) ->
     """
     from pathlib import Path
 
-    df = pd.DataFrame(list(records))
+    records = list(records)
+    if not records:  # a search (or a whole capture) that found nothing: no clusters, not an error
+        from reprisma.records.schema import fields
+
+        records_df = pd.DataFrame(columns=fields())
+        if overrides_path and Path(overrides_path).exists():
+            load_overrides(overrides_path)  # still validated: it can only name records that exist
+        return [], deduplicate(records_df)
+    df = pd.DataFrame(records)
     overrides = None
     if overrides_path and Path(overrides_path).exists():
         overrides = load_overrides(overrides_path)

@@ -1,7 +1,8 @@
 """Serve both emulators until Ctrl-C.
 
     python -m reprisma.emulator --pubmed-xml tests/fixtures/pubmed \\
-        --psynamic-csv tests/data/psynamic/*.csv --ctgov-json tests/fixtures/clinicaltrials [--port 8800]
+        --psynamic-csv tests/data/psynamic/*.csv --ctgov-json tests/fixtures/clinicaltrials [--port 8800] \\
+        [--unknown-language-matches]
 
 ``--port N`` serves E-utilities on N and ClinicalTrials.gov on N+1 (default: two free ports).
 """
@@ -29,13 +30,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0, help="E-utilities port (CT.gov: port+1); 0 = free ports")
     ap.add_argument("--no-rate-limit", action="store_true", help="do not enforce NCBI's 3/10 requests per second")
     ap.add_argument("--data-timestamp", default=DEFAULT_DATA_TIMESTAMP, help="CT.gov /version dataTimestamp")
+    ap.add_argument("--unknown-language-matches", action="store_true",
+                    help="let records without a language through a [la] limit (PsyNamic's exports carry "
+                         "none; the shipped example is captured with this on, as its manifest records)")
     args = ap.parse_args(argv)
     try:
         corpus = load_corpus(args.pubmed_xml, args.psynamic_csv, args.ctgov_json)
     except CorpusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    eutils = EutilsEmulator(corpus, host=args.host, port=args.port, rate_limit=not args.no_rate_limit)
+    eutils = EutilsEmulator(corpus, host=args.host, port=args.port, rate_limit=not args.no_rate_limit,
+                            unknown_language_matches=args.unknown_language_matches)
     ctgov = CtgovEmulator(corpus, host=args.host, port=args.port + 1 if args.port else 0,
                           data_timestamp=args.data_timestamp)
     stop = threading.Event()

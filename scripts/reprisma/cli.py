@@ -50,6 +50,32 @@ def cmd_records(args):
     print(f"reprisma: {n} records -> {args.out}", file=sys.stderr)
 
 
+def _refresh(args):
+    from reprisma.refresh import Refresh
+
+    return Refresh.from_json(json.loads(Path(args.refresh).read_text(encoding="utf-8")))
+
+
+def cmd_refresh(args):
+    from reprisma.pipeline import derive_refresh, tsv_text
+    from reprisma.refresh import DIFF_COLUMNS
+
+    protocol = _protocol(args)
+    result = derive_refresh(protocol, _capture(args, protocol), _read_jsonl(args.records))
+    atomic_write_text(Path(args.diff), tsv_text(result.rows, DIFF_COLUMNS))
+    atomic_write_text(Path(args.out), dumps_json(result.to_json()))
+    since = f"since capture {result.previous_capture}" if result.previous_capture else "(first capture)"
+    print(f"reprisma: refresh {since}:", file=sys.stderr)
+    for line in result.summary_lines():
+        print(f"reprisma:   {line}", file=sys.stderr)
+    prev = result.previous_round
+    if prev is not None:
+        print(f"reprisma:   previous version: {prev.studies if prev.studies is not None else 'unknown'} studies, "
+              f"{prev.reports if prev.reports is not None else 'unknown'} reports ({prev.description}); "
+              f"{len(prev.complete_record_ids)} records screened before carry their decisions forward",
+              file=sys.stderr)
+
+
 def cmd_dedup(args):
     from reprisma.pipeline import derive_dedup, tsv_text
 
@@ -74,7 +100,7 @@ def cmd_eligibility(args):
     from reprisma.screen.eligibility import REMOVED
 
     protocol = _protocol(args)
-    rows = derive_eligibility(_read_jsonl(args.records), read_tsv(args.clusters), protocol)
+    rows = derive_eligibility(_read_jsonl(args.records), read_tsv(args.clusters), protocol, refresh=_refresh(args))
     atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "eligible", "rule", "detail"]))
     other = sum(1 for r in rows if r["rule"] == REMOVED)
     automation = sum(1 for r in rows if not r["eligible"]) - other
@@ -89,7 +115,7 @@ def cmd_screening(args):
     protocol = _protocol(args)
     records = _read_jsonl(args.records)
     result = derive_screening(records, read_tsv(args.clusters), read_tsv(args.eligibility), protocol,
-                              decision_files(protocol))
+                              decision_files(protocol), _refresh(args))
     conflict_rows = result.pop("_conflicts")
     ranking = result.pop("_ranking")
     atomic_write_text(Path(args.conflicts), tsv_text(conflict_rows.to_dict("records"), list(conflict_rows.columns)))
@@ -112,7 +138,7 @@ def cmd_counts(args):
     protocol = _protocol(args)
     screening = json.loads(Path(args.screening).read_text())
     ledger = derive_counts(protocol, _capture(args, protocol), _read_jsonl(args.records),
-                           read_tsv(args.clusters), read_tsv(args.eligibility), screening)
+                           read_tsv(args.clusters), read_tsv(args.eligibility), screening, _refresh(args))
     atomic_write_text(Path(args.out), dumps_json(ledger))
 
 
@@ -159,11 +185,12 @@ def main(argv=None):
     p = stage("capture", cmd_capture, "capture-id", "out")
     p.add_argument("--kind", default="live", choices=["live", "example"])
     stage("records", cmd_records, "out")
+    stage("refresh", cmd_refresh, "records", "out", "diff")
     stage("dedup", cmd_dedup, "records", "out", "explanations", "maybe", "summary")
-    stage("eligibility", cmd_eligibility, "records", "clusters", "out")
-    stage("screening", cmd_screening, "records", "clusters", "eligibility", "out", "conflicts", "to-screen-csv",
-          "to-screen-ris")
-    stage("counts", cmd_counts, "records", "clusters", "eligibility", "screening", "out")
+    stage("eligibility", cmd_eligibility, "records", "clusters", "refresh", "out")
+    stage("screening", cmd_screening, "records", "clusters", "eligibility", "refresh", "out", "conflicts",
+          "to-screen-csv", "to-screen-ris")
+    stage("counts", cmd_counts, "records", "clusters", "eligibility", "screening", "refresh", "out")
     stage("report", cmd_report, "counts", "records", "dedup", "screening", "outdir")
     p = stage("verify", cmd_verify, "counts")
     p.add_argument("--out", default=None)

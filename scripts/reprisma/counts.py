@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reprisma.protocol import Protocol
-from reprisma.screen.eligibility import REMOVED
+from reprisma.screen.eligibility import PREVIOUS, REMOVED
 
 
 class CountsError(RuntimeError):
@@ -19,7 +19,8 @@ class CountsError(RuntimeError):
 
 
 def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, records: list[dict],
-                 clusters: dict[str, str], eligibility: list[dict], screening: dict | None = None) -> dict:
+                 clusters: dict[str, str], eligibility: list[dict], screening: dict | None = None,
+                 refresh=None) -> dict:
     """Assemble the ledger.
 
     clusters: record_id -> its cluster id (one per cluster; only their number is used here).
@@ -27,6 +28,9 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
         rule ``removed_other_reasons`` is a record a reviewer removed (its reason is the detail),
         every other excluded row one the protocol's automation marked ineligible.
     screening: resolved decisions summary (see reprisma.screen) or None when nobody screened yet.
+    refresh: the living review's comparison with its previous round (reprisma.refresh.Refresh) or
+        None; with a previous round the ledger has PRISMA 2020's updated-review boxes: previous,
+        new and total studies and reports.
     """
     specs = {s.id: s for s in protocol.searches}
     databases: Counter = Counter()
@@ -55,12 +59,15 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
     found_by_searches = sum(len(r["search_ids"]) for r in records)
     n_clusters = len(set(clusters.values()))
     duplicates_removed = found_by_searches - n_clusters
-    reasons = Counter(row["rule"] for row in eligibility if not row["eligible"] and row["rule"] != REMOVED)
+    reasons = Counter(row["rule"] for row in eligibility
+                      if not row["eligible"] and row["rule"] not in (REMOVED, PREVIOUS))
     automation = sum(reasons.values())
     # removed by reviewers before screening (config/removed_before_screening.tsv): rule REMOVED, reason as detail
     other_reasons = Counter(row["detail"] for row in eligibility if not row["eligible"] and row["rule"] == REMOVED)
     removed_other = sum(other_reasons.values())
-    screened = n_clusters - automation - removed_other
+    # a living review's later round: clusters a previous round finished are not screened again
+    previously = sum(1 for row in eligibility if not row["eligible"] and row["rule"] == PREVIOUS)
+    screened = n_clusters - automation - removed_other - previously
 
     s = screening or {}
     ta_excluded = s.get("records_excluded", 0)
@@ -97,15 +104,35 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
     }
     if other_reasons:  # only when reviewers removed records, so ledgers without any keep their shape
         prisma["identification"]["removed_other_reasons_by_reason"] = dict(sorted(other_reasons.items()))
-    if protocol.refresh:
-        prisma["previous"] = {"studies": protocol.refresh.get("previous_included_studies"),
-                              "source": "reported by the paper (no record list available)"}
+    prev = refresh.previous_round if refresh is not None else None
+    new_studies = sorted(set(s.get("included_study_ids") or []) - set(prev.included_study_ids if prev else []))
+    if prev is not None:
+        prisma["identification"]["screened_in_previous_round"] = previously
+        prisma["previous"] = {"studies": prev.studies, "reports": prev.reports, "source": prev.description,
+                              "capture_id": prev.capture_id}
+        # a new report of a study a previous round included adds a report, not a study
+        if s.get("included_study_ids") is not None:
+            prisma["included"]["studies"] = len(new_studies)
+        prisma["total"] = {
+            "studies": None if prev.studies is None else prev.studies + prisma["included"]["studies"],
+            "reports": None if prev.reports is None else prev.reports + reports_included,
+        }
+    round_block = {
+        "capture_id": manifest["capture_id"],
+        "previous_capture": (refresh.previous_capture if refresh is not None else None),
+        "complete_record_ids": sorted(set(s.get("complete_record_ids") or [])
+                                      | set(prev.complete_record_ids if prev else [])),
+        "included_report_ids": sorted(set(s.get("included_record_ids") or [])
+                                      | set(prev.included_report_ids if prev else [])),
+        "included_study_ids": sorted(set(s.get("included_study_ids") or [])
+                                     | set(prev.included_study_ids if prev else [])),
+    }
     invariants = [
         ("identified = sum of records received per search",
          f"{records_identified} = {found_by_searches}", records_identified == found_by_searches),
-        ("identified - duplicates - automation - other = screened",
-         f"{records_identified} - {duplicates_removed} - {automation} - {removed_other} = {screened}",
-         records_identified - duplicates_removed - automation - removed_other == screened),
+        ("identified - duplicates - automation - other - screened in a previous round = screened",
+         f"{records_identified} - {duplicates_removed} - {automation} - {removed_other} - {previously} = {screened}",
+         records_identified - duplicates_removed - automation - removed_other - previously == screened),
         ("screened = excluded + pending + sought",
          f"{screened} = {ta_excluded} + {ta_pending} + {sought}", screened == ta_excluded + ta_pending + sought),
         ("sought - not retrieved = assessed", f"{sought} - {not_retrieved} = {assessed}", sought - not_retrieved == assessed),
@@ -118,6 +145,16 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
         ("no count is negative", "all boxes >= 0",
          min([duplicates_removed, screened, ta_pending, assessed, ft_pending]) >= 0),
     ]
+    if "total" in prisma:
+        t, pv, inc = prisma["total"], prisma["previous"], prisma["included"]
+        if t["reports"] is not None:
+            invariants.append(("total reports = previous + new reports",
+                               f"{t['reports']} = {pv['reports']} + {inc['reports']}",
+                               t["reports"] == pv["reports"] + inc["reports"]))
+        if t["studies"] is not None:
+            invariants.append(("total studies = previous + new studies",
+                               f"{t['studies']} = {pv['studies']} + {inc['studies']}",
+                               t["studies"] == pv["studies"] + inc["studies"]))
     ledger = {
         "protocol_id": protocol.id,
         "protocol_sha256": manifest["searches_sha256"],
@@ -129,9 +166,41 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
         "invariants": [{"name": n, "expression": e, "holds": bool(h)} for n, e, h in invariants],
         "reported": dict(sorted((protocol.config.get("reported") or {}).items())),
         "assumptions": protocol.assumptions(),
-        "screening_status": {k: v for k, v in s.items() if k in ("mode", "conflicts", "kappa", "decisions_files", "pending")},
+        "inherits": protocol.inherits,
+        "known_items": known_items(protocol, manifest, records),
+        "round": round_block,
+        "refresh": ({"previous_capture": refresh.previous_capture, "history": refresh.history,
+                     "searches": [vars(c) for c in refresh.searches], "summary": refresh.summary_lines(),
+                     "records_changed": len(refresh.changed), "records_departed": len(refresh.departed)}
+                    if refresh is not None else None),
+        "screening_status": {k: v for k, v in s.items()
+                             if k in ("mode", "conflicts", "kappa", "decisions_files", "pending", "carried_forward",
+                                      "decisions_on_departed_records", "decisions_on_changed_records")},
     }
     broken = [i for i in ledger["invariants"] if not i["holds"]]
     if broken:
         raise CountsError("counts do not add up: " + "; ".join(f"{i['name']} ({i['expression']})" for i in broken))
     return ledger
+
+
+def known_items(protocol: Protocol, manifest: dict, records: list[dict]) -> list[dict]:
+    """Per known item of the protocol: the records that are it (by PMID, DOI or, for its trial, the
+    registration ``ctgov:NCT...``), which searches retrieved it and which missed it; a miss says
+    whether any search of the capture holds it (``in_capture``)."""
+    from reprisma.records.normalise import normalise_doi
+
+    searches = [e["search_id"] for e in manifest["searches"]]
+    out = []
+    for item in protocol.known_items:
+        doi = normalise_doi(item["doi"]) if item.get("doi") else None
+        hits = [r for r in records
+                if (item.get("pmid") and r.get("pmid") == item["pmid"])
+                or (doi and r.get("doi") == doi)
+                or (item.get("nct") and r["record_id"] == f"ctgov:{item['nct']}")]
+        found = sorted({sid for r in hits for sid in r["search_ids"]}, key=searches.index)
+        out.append({**{k: item[k] for k in ("pmid", "doi", "nct") if item.get(k)},
+                    "note": " ".join(item["note"].split()),
+                    "record_ids": sorted(r["record_id"] for r in hits),
+                    "retrieved_by": found, "missed_by": [sid for sid in searches if sid not in found],
+                    "in_capture": bool(hits)})
+    return out

@@ -43,11 +43,12 @@ def removed_before_screening_file(protocol: Protocol, base: Path = Path(".")) ->
 
 
 def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Protocol,
-                       base: Path = Path(".")) -> list[dict]:
+                       base: Path = Path("."), refresh=None) -> list[dict]:
     """Rows (record_id, eligible, rule, detail) for the cluster representatives: the protocol's
-    automated limits, then the records reviewers removed before screening for other reasons."""
+    automated limits, then the records reviewers removed before screening for other reasons,
+    then (in a living review's later round, ``refresh``) the clusters a previous round finished."""
     from reprisma.dedup import representative_of
-    from reprisma.screen.eligibility import apply_eligibility, apply_removals, load_removed
+    from reprisma.screen.eligibility import apply_eligibility, apply_previous_round, apply_removals, load_removed
 
     # a removal may name any record (or the cluster id) of a cluster: it removes the representative
     to_rep = representative_of(clusters)
@@ -63,7 +64,11 @@ def derive_eligibility(records: list[dict], clusters: list[dict], protocol: Prot
             window = (None, end) if protocol.refresh else (start, end)
             rows.extend(apply_eligibility([rec], rules, window))
     removed = load_removed(removed_before_screening_file(protocol, base), to_rep)
-    return apply_removals(sorted(rows, key=lambda r: r["record_id"]), removed)
+    rows = apply_removals(sorted(rows, key=lambda r: r["record_id"]), removed)
+    prev = refresh.previous_round if refresh is not None else None
+    if prev is not None and prev.complete_record_ids:
+        rows = apply_previous_round(rows, dict.fromkeys(prev.complete_record_ids, prev.capture_id), to_rep)
+    return rows
 
 
 def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
@@ -77,8 +82,15 @@ def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
                   key=lambda p: p.name)
 
 
+def derive_refresh(protocol: Protocol, capture: Capture, records: list[dict]):
+    """What changed since the previous capture of the protocol's history (reprisma.refresh)."""
+    from reprisma.refresh import compare
+
+    return compare(protocol, capture, records, capture.directory.parent.parent)
+
+
 def derive_screening(records: list[dict], clusters: list[dict], eligibility: list[dict], protocol: Protocol,
-                     files: list[Path]) -> dict:
+                     files: list[Path], refresh=None) -> dict:
     """Resolved human decisions on the records that reached screening, in ledger terms, plus
     the conflicts, Cohen's kappa and the ranked list of what is left to screen.
 
@@ -95,12 +107,22 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
                                            passed_title_abstract, resolve_decisions, screening_ids,
                                            screening_summary)
     from reprisma.screen.ranking import rank_records
+    import pandas as pd
 
     cfg = protocol.config["screening"]
     settings = ScreeningSettings.from_protocol(cfg)
     ids = screening_ids(clusters, eligibility)
     screened = ids["known_ids"]
-    decisions = load_decisions(files, settings, **ids)
+    carried = ids["carried"]
+    # A living review's decisions name records of any round: those on clusters a previous round
+    # finished count there, those on records the searches no longer return are kept and reported.
+    departed = dict(refresh.departed) if refresh is not None else {}
+    aliases = {**{d: d for d in departed}, **ids["aliases"]}
+    decisions = load_decisions(files, settings, sorted(set(screened) | set(carried) | set(departed)),
+                               aliases=aliases, not_screened=ids["not_screened"])
+    later = decisions["record_id"].isin(set(carried)) | decisions["record_id"].isin(set(departed))
+    kept_apart = decisions[later]
+    decisions = decisions[~later]
     resolved = resolve_decisions(decisions, settings)
     summary = screening_summary(resolved, screened)
     ta, ft = summary["title_abstract"], summary["full_text"]
@@ -118,9 +140,23 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
     passed = passed_title_abstract(resolved)
     included = sorted(rid for rid, stage, d in zip(resolved["record_id"], resolved["stage"], resolved["decision"])
                       if stage == "full_text" and d == "include" and rid in passed)
+    changed = dict(refresh.changed) if refresh is not None else {}
+    complete = sorted(set(ta_final.loc[ta_final["decision"] == "exclude", "record_id"])
+                      | {rid for rid, stage, d in zip(resolved["record_id"], resolved["stage"], resolved["decision"])
+                         if stage == "full_text" and d in ("include", "exclude", "not_retrieved")})
     return {
         "mode": settings.mode,
         "decisions_files": [str(f) for f in files],
+        # records whose screening is finished this round (the next round carries them forward)
+        "complete_record_ids": complete,
+        "included_study_ids": study_ids(records, clusters, included),
+        "carried_forward": {"clusters": len(carried),
+                            "decisions": int(kept_apart["record_id"].isin(set(carried)).sum())},
+        "decisions_on_departed_records": _rows_for(kept_apart[kept_apart["record_id"].isin(set(departed))],
+                                                   lambda rid: {"last_returned_by_capture": departed[rid]}),
+        "decisions_on_changed_records": _rows_for(
+            pd.concat([decisions, kept_apart])[lambda d: d["record_id"].isin(set(changed))],
+            lambda rid: {"changed_fields": changed[rid]}),
         "records_excluded": ta["exclude"],
         "records_included": ta["include"] + ta["maybe"],
         "records_pending": ta["pending"] + ta.get("not_screened", 0),
@@ -179,17 +215,29 @@ def unresolved_conflicts(decisions, conflict_rows, by_id: dict, settings) -> lis
             for rid, stage in zip(open_["record_id"], open_["stage"])]
 
 
-def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str]) -> int:
-    """PRISMA 2020 studies behind the included reports: reports of one registered trial (its NCT
-    id in DataBank lists, secondary ids or the abstract) count once."""
+def _rows_for(rows, extra) -> list[dict]:
+    """Decision rows for the ledger and the report: where each was written, with ``extra(record_id)``."""
+    out = [{"record_id": r.record_id, "stage": r.stage, "reviewer": r.reviewer, "decision": r.decision,
+            "where": f"{r.file}:{r.line}", **extra(r.record_id)} for r in rows.itertuples(index=False)]
+    return sorted(out, key=lambda d: (d["record_id"], d["stage"], d["reviewer"], d["where"]))
+
+
+def study_ids(records: list[dict], clusters: list[dict], report_ids: list[str]) -> list[str]:
+    """The PRISMA 2020 studies (NCT id, or the cluster of a report no trial links) behind reports."""
     if not report_ids:
-        return 0
+        return []
     import pandas as pd
 
     from reprisma.dedup import link_studies
 
     links = link_studies(records, pd.DataFrame(clusters))
-    return int(links.loc[links["record_id"].isin(report_ids), "study_id"].nunique())
+    return sorted(set(links.loc[links["record_id"].isin(report_ids), "study_id"]))
+
+
+def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str]) -> int:
+    """PRISMA 2020 studies behind the included reports: reports of one registered trial (its NCT
+    id in DataBank lists, secondary ids or the abstract) count once."""
+    return len(study_ids(records, clusters, report_ids))
 
 
 def screening_progress(decisions, ta_final) -> list[dict]:
@@ -210,12 +258,13 @@ def screening_progress(decisions, ta_final) -> list[dict]:
     return out
 
 
-def derive_counts(protocol: Protocol, capture: Capture, records, clusters, eligibility, screening=None) -> dict:
+def derive_counts(protocol: Protocol, capture: Capture, records, clusters, eligibility, screening=None,
+                  refresh=None) -> dict:
     from reprisma.counts import build_ledger
 
     cluster_of = {c["record_id"]: c["cluster_id"] for c in clusters}
     return build_ledger(protocol, capture.manifest, capture.manifest_sha256, records, cluster_of,
-                        eligibility, screening)
+                        eligibility, screening, refresh)
 
 
 def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> dict:
@@ -225,12 +274,13 @@ def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> 
     from reprisma.dedup import summary
 
     records = derive_records(capture)
+    refresh = derive_refresh(protocol, capture, records)
     clusters, dedup_result = derive_dedup(records, protocol)
-    eligibility = derive_eligibility(records, clusters, protocol, base)
-    screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base))
-    counts = derive_counts(protocol, capture, records, clusters, eligibility, screening)
-    return {"records": records, "clusters": clusters, "dedup": summary(dedup_result, pd.DataFrame(records)),
-            "eligibility": eligibility,
+    eligibility = derive_eligibility(records, clusters, protocol, base, refresh)
+    screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base), refresh)
+    counts = derive_counts(protocol, capture, records, clusters, eligibility, screening, refresh)
+    return {"records": records, "refresh": refresh, "clusters": clusters,
+            "dedup": summary(dedup_result, pd.DataFrame(records)), "eligibility": eligibility,
             "screening": screening, "counts": counts}
 
 

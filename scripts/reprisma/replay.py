@@ -44,6 +44,44 @@ def open_capture(protocol: Protocol, snapshot_root: Path) -> Capture:
     return Capture(directory, manifest, digest)
 
 
+def open_capture_at(snapshot_root: Path, protocol_id: str, capture_id: str,
+                    manifest_sha256: str | None = None) -> Capture:
+    """Any capture of a protocol's history (not only the locked one), checked against its own
+    hashes and, when given, the manifest hash a later capture recorded for it. The protocol may
+    have changed since (an update adds searches), so the searches are not compared."""
+    directory = Path(snapshot_root) / protocol_id / capture_id
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.exists():
+        raise SnapshotError(f"{manifest_path}: capture {capture_id!r} of protocol {protocol_id!r} is missing "
+                            "(the capture history names it); restore it from version control")
+    digest = sha256_file(manifest_path)
+    if manifest_sha256 and digest != manifest_sha256:
+        raise SnapshotError(f"{manifest_path}: manifest changed since a later capture recorded it "
+                            f"(recorded sha256 {manifest_sha256[:12]}…, now {digest[:12]}…)")
+    manifest = load_manifest(directory)
+    problems = check_files(directory, manifest)
+    if problems:
+        raise SnapshotError("snapshot does not match its manifest:\n  " + "\n  ".join(problems))
+    return Capture(directory, manifest, digest)
+
+
+def capture_history(snapshot_root: Path, protocol_id: str, capture: Capture) -> list[Capture]:
+    """The captures before ``capture``, newest first, following each manifest's
+    ``previous_capture`` (a capture made before the history was kept has none)."""
+    out: list[Capture] = []
+    seen = {capture.manifest.get("capture_id")}
+    prev = capture.manifest.get("previous_capture")
+    while prev:
+        if prev["capture_id"] in seen:
+            raise SnapshotError(f"{capture.directory / 'manifest.json'}: the capture history loops at "
+                                f"{prev['capture_id']!r}")
+        seen.add(prev["capture_id"])
+        earlier = open_capture_at(snapshot_root, protocol_id, prev["capture_id"], prev.get("manifest_sha256"))
+        out.append(earlier)
+        prev = earlier.manifest.get("previous_capture")
+    return out
+
+
 def iter_capture_records(capture: Capture):
     """Every record in the capture's raw responses, one per (raw file, record)."""
     from reprisma.records.ctgov import iter_ctgov_records

@@ -5,6 +5,7 @@ Layout::
     snapshots/<protocol-id>/LOCK                      {"capture_id": ..., "manifest_sha256": ...}
     snapshots/<protocol-id>/<capture-id>/manifest.json
     snapshots/<protocol-id>/<capture-id>/raw/<search-id>/<name>.gz
+    snapshots/<protocol-id>/ledgers/<capture-id>.json   the ledger each round published (counts.json)
 
 Raw files are gzip with mtime 0 and no file name, so the same bytes always give the same file.
 A capture is built in ``.partial-<capture-id>/`` beside its final place and renamed into place
@@ -113,6 +114,11 @@ def write_lock(snapshot_root: Path, protocol_id: str, capture_id: str) -> dict:
             "manifest_sha256": sha256_file(pdir / capture_id / MANIFEST)}
     atomic_write_text(pdir / LOCK, dumps_json(lock))
     return lock
+
+
+def ledger_path(snapshot_root: Path, protocol_id: str, capture_id: str) -> Path:
+    """Where a round's published ledger is kept: the next round's "previous version" numbers."""
+    return protocol_dir(snapshot_root, protocol_id) / "ledgers" / f"{capture_id}.json"
 
 
 def locked_capture_dir(snapshot_root: Path, protocol_id: str) -> Path:

@@ -33,10 +33,15 @@ def test_svg_has_every_box_count(example_run):
     assert f"Duplicate records removed (n = {ident['duplicates_removed']:,})" in text
     assert f"Records screened (n = {scr['records_screened']:,})" in text
     assert f"Awaiting a screening decision (n = {scr['records_pending']:,})" in text
-    # the updated-review arm: the paper's number, and the total adding the new studies to it
-    prev = counts["prisma"]["previous"]["studies"]
-    assert f"(n = {prev})" in text
-    assert f"Total studies included in review (n = {prev + counts['prisma']['included']['studies']})" in text
+    # the updated-review arm: the paper's numbers in their units (about 239 publications are
+    # reports; its studies are unknown), and the totals adding the new ones to them
+    prev, total, inc = counts["prisma"]["previous"], counts["prisma"]["total"], counts["prisma"]["included"]
+    assert prev["studies"] is None and prev["reports"] == 239
+    assert "Studies included in previous version of review (n = n/a)" in text
+    assert "Reports of studies included in previous version of review (n = 239)" in text
+    assert total["reports"] == prev["reports"] + inc["reports"] and total["studies"] is None
+    assert f"Reports of total included studies (n = {total['reports']})" in text
+    assert "Total studies included in review (n = n/a)" in text
 
 
 def test_svg_grows_with_reasons_and_escapes(example_run):
@@ -97,7 +102,8 @@ def test_prisma_template_csv(example_run):
     assert list(rows["duplicates"].keys()) == ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
     assert int(rows["duplicates"]["n"]) == counts["prisma"]["identification"]["duplicates_removed"]
     assert int(rows["records_screened"]["n"]) == counts["prisma"]["screening"]["records_screened"]
-    assert int(rows["previous_studies"]["n"]) == counts["prisma"]["previous"]["studies"]
+    assert int(rows["previous_reports"]["n"]) == counts["prisma"]["previous"]["reports"]
+    assert rows["total_studies"]["n"] == "NA"  # the previous version's studies are unknown
     assert rows["database_specific_results"]["n"] == "; ".join(
         f"{k}, {v}" for k, v in counts["prisma"]["identification"]["databases"].items())
 

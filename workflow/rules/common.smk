@@ -72,9 +72,27 @@ def snapshot_inputs(wildcards=None):
 DECISION_FILES = [str(p) for p in decision_files(PROTOCOL)]
 
 REPORT_FILES = ["report.html", "prisma.svg", "counts.json", "prisma2020.csv", "included.csv", "included.ris"]
-SCREENING_FILES = ["screening_conflicts.tsv", "to_screen.csv", "to_screen.ris", "dedup_explanations.tsv", "dedup_maybe.tsv"]
+SCREENING_FILES = ["screening_conflicts.tsv", "to_screen.csv", "to_screen.ris", "dedup_explanations.tsv", "dedup_maybe.tsv",
+                   "refresh_diff.tsv"]
 # forced merges and splits; a missing file means none
 OVERRIDES = [CONFIG["dedup"]["overrides"]] if os.path.exists(CONFIG["dedup"]["overrides"]) else []
+
+
+def current_capture_id():
+    """The capture this run derives from: the one a live run writes, else the one the LOCK names."""
+    if LIVE:
+        return CAPTURE_ID
+    lock = Path(SNAPSHOTS) / PID / "LOCK"
+    return json.loads(lock.read_text())["capture_id"] if lock.exists() else None
+
+
+def previous_ledgers(wildcards=None):
+    """The ledgers earlier rounds published (snapshots/<id>/ledgers/): a new one makes the refresh
+    stage, and so the updated-review counts, run again. The current round's own is left out (it
+    is written when this run publishes)."""
+    folder = Path(SNAPSHOTS) / PID / "ledgers"
+    current = current_capture_id()
+    return sorted(str(p) for p in folder.glob("*.json") if p.stem != current) if folder.is_dir() else []
 
 
 def all_outputs():
@@ -82,7 +100,15 @@ def all_outputs():
 
 
 def publish_reports(sources, targets):
-    """Copy the staged report files to reports/ (same order), each replaced atomically, all read first."""
+    """Copy the staged report files to reports/ (same order), each replaced atomically, all read
+    first; then keep the round's ledger beside its capture (snapshots/<id>/ledgers/<capture>.json),
+    where the next round of a living review finds its "previous version" numbers."""
+    from reprisma.snapshot import ledger_path
+
     data = [open(src, "rb").read() for src in sources]
     for target, body in zip(targets, data):
         atomic_write_bytes(target, body)
+    ledger = dict(zip((Path(t).name for t in targets), data))["counts.json"]
+    path = ledger_path(Path(SNAPSHOTS), PID, json.loads(ledger)["capture"]["capture_id"])
+    if not path.exists() or path.read_bytes() != ledger:
+        atomic_write_bytes(path, ledger)

@@ -5,6 +5,7 @@ rule counts:
         clusters=f"{RESULTS}/clusters.tsv",
         eligibility=f"{RESULTS}/eligibility.tsv",
         screening=f"{RESULTS}/screening.json",
+        refresh=f"{RESULTS}/refresh.json",
     output:
         f"{RESULTS}/counts.json",
     params:
@@ -12,4 +13,4 @@ rule counts:
         code=CODE,
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} "
-        "--eligibility {input.eligibility} --screening {input.screening} --out {output}"
+        "--eligibility {input.eligibility} --screening {input.screening} --refresh {input.refresh} --out {output}"

@@ -9,6 +9,7 @@ rule eligibility:
         protocol=PROTOCOL_JSON,
         records=f"{RESULTS}/records.jsonl",
         clusters=f"{RESULTS}/clusters.tsv",
+        refresh=f"{RESULTS}/refresh.json",
         removed=REMOVED_BEFORE_SCREENING,
     output:
         f"{RESULTS}/eligibility.tsv",
@@ -16,7 +17,7 @@ rule eligibility:
         cmd=stage("eligibility"),
         code=CODE,
     shell:
-        "{params.cmd} --records {input.records} --clusters {input.clusters} --out {output}"
+        "{params.cmd} --records {input.records} --clusters {input.clusters} --refresh {input.refresh} --out {output}"
 
 
 rule screening:
@@ -25,6 +26,7 @@ rule screening:
         records=f"{RESULTS}/records.jsonl",
         clusters=f"{RESULTS}/clusters.tsv",
         eligibility=f"{RESULTS}/eligibility.tsv",
+        refresh=f"{RESULTS}/refresh.json",
         decisions=DECISION_FILES,
     output:
         summary=f"{RESULTS}/screening.json",
@@ -36,5 +38,5 @@ rule screening:
         code=CODE,
     shell:
         "{params.cmd} --records {input.records} --clusters {input.clusters} --eligibility {input.eligibility} "
-        "--out {output.summary} --conflicts {output.conflicts} --to-screen-csv {output.to_screen_csv} "
+        "--refresh {input.refresh} --out {output.summary} --conflicts {output.conflicts} --to-screen-csv {output.to_screen_csv} "
         "--to-screen-ris {output.to_screen_ris}"

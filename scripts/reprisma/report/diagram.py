@@ -119,12 +119,14 @@ def prisma_boxes(counts: dict) -> tuple[list[Box], list[tuple[str, str, str]], d
              ("assessed", "included", "down"), ("assessed", "reports_excluded", "right")]
     if previous:
         x0 = LABEL_W + 20
-        boxes["previous"] = _box("previous", [("Studies included in previous version of review", False),
-                                              (f"(n = {_n(previous.get('studies'))})", False),
+        boxes["previous"] = _box("previous", [(f"Studies included in previous version of review (n = "
+                                               f"{_n(previous.get('studies'))})", False),
+                                              (f"Reports of studies included in previous version of review (n = "
+                                               f"{_n(previous.get('reports'))})", False),
                                               (f"{previous.get('source', '')}", False)], x0, BOX_W, "#f2f2f2")
-        total = None if previous.get("studies") is None else previous["studies"] + inc["studies"]
-        boxes["total"] = _box("total", [(f"Total studies included in review (n = {_n(total)})", False),
-                                        (f"({_n(previous.get('studies'))} previous + {_n(inc['studies'])} new)", False)],
+        total = p.get("total") or {}
+        boxes["total"] = _box("total", [(f"Total studies included in review (n = {_n(total.get('studies'))})", False),
+                                        (f"Reports of total included studies (n = {_n(total.get('reports'))})", False)],
                               x0, BOX_W)
         edges += [("previous", "total", "down"), ("included", "total", "left")]
 

@@ -45,13 +45,17 @@ def _specific(items: dict) -> str:
     return "; ".join(f"{name}, {n}" for name, n in items.items())
 
 
+def _known(n):
+    return "NA" if n is None else n
+
+
 def prisma_template_values(counts: dict) -> dict:
     p = counts["prisma"]
     ident, scr, inc = p["identification"], p["screening"], p["included"]
-    prev = (p.get("previous") or {}).get("studies")
+    prev = p.get("previous") or {}
     return {
-        "previous_studies": prev if prev is not None else 0,
-        "previous_reports": 0,
+        "previous_studies": prev.get("studies") if prev.get("studies") is not None else 0,
+        "previous_reports": prev.get("reports") if prev.get("reports") is not None else 0,
         "database_results": sum(ident["databases"].values()),
         "database_specific_results": _specific(ident["databases"]),
         "register_results": sum(ident["registers"].values()),
@@ -69,7 +73,9 @@ def prisma_template_values(counts: dict) -> dict:
         "dbr_excluded": _specific(scr["reports_excluded"]) or 0,
         "other_assessed": 0, "other_excluded": 0,
         "new_studies": inc["studies"], "new_reports": inc["reports"],
-        "total_studies": (prev or 0) + inc["studies"], "total_reports": inc["reports"],
+        # an updated review: previous + new (NA where the previous version's number is unknown)
+        "total_studies": _known((p.get("total") or {"studies": inc["studies"]})["studies"]),
+        "total_reports": _known((p.get("total") or {"reports": inc["reports"]})["reports"]),
     }
 
 

@@ -294,10 +294,13 @@ def screening_ids(clusters: Iterable[Mapping], eligibility: Iterable[Mapping]) -
     * ``aliases``: every cluster id and record id of a screened cluster -> its representative;
     * ``not_screened``: every id of a cluster excluded by automation or removed before screening
       -> why (``excluded by automation: <rule>: <detail>``, ``removed before screening for other
-      reasons: <reason>``).
+      reasons: <reason>``);
+    * ``carried``: the representative of every cluster a previous round of a living review
+      finished -> why; its decisions are valid rows (``aliases`` maps its ids) that count in the
+      round that made them, not in this one.
     """
     from reprisma.dedup import representative_of
-    from reprisma.screen.eligibility import REMOVED
+    from reprisma.screen.eligibility import PREVIOUS, REMOVED
 
     elig = {e["record_id"]: e for e in eligibility}
     clusters = list(clusters)
@@ -305,6 +308,7 @@ def screening_ids(clusters: Iterable[Mapping], eligibility: Iterable[Mapping]) -
     known: set[str] = set()
     aliases: dict[str, str] = {}
     not_screened: dict[str, str] = {}
+    carried: dict[str, str] = {}
     for c in clusters:
         rep = rep_of.get(c["record_id"])
         e = elig.get(rep)
@@ -314,13 +318,17 @@ def screening_ids(clusters: Iterable[Mapping], eligibility: Iterable[Mapping]) -
             known.add(rep)
             aliases[c["record_id"]] = aliases[c["cluster_id"]] = rep
             continue
+        if e.get("rule") == PREVIOUS:
+            aliases[c["record_id"]] = aliases[c["cluster_id"]] = rep
+            carried[rep] = e.get("detail") or PREVIOUS
+            continue
         if e.get("rule") == REMOVED:
             why = "removed before screening for other reasons" + (f": {e['detail']}" if e.get("detail") else "")
         else:
             why = "excluded by automation: " + ": ".join(x for x in (e.get("rule"), e.get("detail")) if x)
         for rid in (c["record_id"], c["cluster_id"]):
             not_screened[rid] = why if rid == rep else f"in the cluster of {rep!r}, {why}"
-    return {"known_ids": sorted(known), "aliases": aliases, "not_screened": not_screened}
+    return {"known_ids": sorted(known), "aliases": aliases, "not_screened": not_screened, "carried": carried}
 
 
 def _attribute(df: pd.DataFrame, aliases: Mapping[str, str] | None) -> pd.DataFrame:

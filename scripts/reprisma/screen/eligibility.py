@@ -26,6 +26,9 @@ from datetime import date
 from pathlib import Path
 
 REMOVED = "removed_other_reasons"  # the rule of rows a reviewer removed (not automation)
+# the rule of rows whose screening a previous round of a living review completed: their decisions
+# carry forward and they are not screened (nor counted) again
+PREVIOUS = "screened_in_previous_round"
 REMOVED_COLUMNS = ["record_id", "reason", "reviewer", "date"]
 
 # per source: the protocol key naming the date field, and its default
@@ -191,5 +194,25 @@ def apply_removals(rows: list[dict], removed: dict[str, dict]) -> list[dict]:
         hit = removed.get(row["record_id"])
         if hit and row["eligible"]:
             row = {**row, "eligible": False, "rule": REMOVED, "detail": hit["reason"]}
+        out.append(row)
+    return out
+
+
+def apply_previous_round(rows: list[dict], complete: dict[str, str], to_rep: dict[str, str]) -> list[dict]:
+    """The eligibility rows with every cluster holding a record whose screening a previous round
+    completed (``complete``: record id -> the round's capture id) marked ``rule = PREVIOUS``,
+    unless automation or a reviewer removed it first. A new report that joins such a cluster is
+    therefore not screened as a new study: its cluster's decisions stand."""
+    done = {}
+    for rid, cid in sorted(complete.items()):
+        rep = to_rep.get(rid)
+        if rep is not None:
+            done.setdefault(rep, cid)
+    out = []
+    for row in rows:
+        cid = done.get(row["record_id"])
+        if cid and row["eligible"]:
+            row = {**row, "eligible": False, "rule": PREVIOUS,
+                   "detail": f"screening completed in the round of capture {cid}; decisions carried forward"}
         out.append(row)
     return out

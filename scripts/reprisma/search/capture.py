@@ -23,7 +23,7 @@ from reprisma.protocol import Protocol, Search, pubmed_query, sha256_json
 from reprisma.search.ctgov import CtgovClient, parse_json, study_nct
 from reprisma.search.eutils import ESEARCH_MAX, EutilsClient, efetch_pmids, split_window
 from reprisma.search.http import HttpClient, ServiceError, env_credentials, progress
-from reprisma.snapshot import (MANIFEST, SnapshotError, atomic_write_text, check_files, dumps_json,
+from reprisma.snapshot import (LOCK, MANIFEST, SnapshotError, read_lock, atomic_write_text, check_files, dumps_json,
                                protocol_dir, read_raw, sha256_bytes, sha256_file, write_lock, write_raw)
 
 LIBRARIES = ("snakemake", "biopython", "requests", "urllib3", "pandas", "rapidfuzz", "jinja2", "jsonschema")
@@ -204,6 +204,18 @@ def capture_ctgov(search: Search, client: CtgovClient, page_size: int, capture_d
     }
 
 
+def previous_capture(snapshot_root: Path, protocol_id: str, capture_id: str) -> dict | None:
+    """The capture a new one follows in the protocol's history: the one the LOCK names (its id and
+    manifest hash), unless that is the capture being replaced or it no longer exists."""
+    pdir = protocol_dir(snapshot_root, protocol_id)
+    if not (pdir / LOCK).exists():
+        return None
+    lock = read_lock(snapshot_root, protocol_id)
+    if lock["capture_id"] == capture_id or not (pdir / lock["capture_id"] / MANIFEST).exists():
+        return None
+    return {"capture_id": lock["capture_id"], "manifest_sha256": lock["manifest_sha256"]}
+
+
 def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str = "live",
             slot_dir: Path | None = None, provenance: dict | None = None) -> Path:
     """Run every search, write and verify the snapshot, lock it. Returns the capture directory."""
@@ -221,6 +233,7 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
                           HttpClient(EutilsClient.rate(creds["api_key"]), slot_dir / "eutils"))
     ctgov = CtgovClient(ct["base_url"], HttpClient(5.0, slot_dir / "ctgov"))
 
+    predecessor = previous_capture(snapshot_root, protocol.id, capture_id)
     started = utc_now()
     entries = []
     for search in protocol.searches:
@@ -237,6 +250,8 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
         "protocol_sha256": sha256_json(protocol.config["searches"]),
         "capture": kind,
         "capture_id": capture_id,
+        # the capture history: the capture the LOCK named when this one started (None: the first)
+        "previous_capture": predecessor,
         "started": started,
         "finished": utc_now(),
         "services": {"eutils": {"base_url": eu["base_url"], "tool": eu["tool"],

@@ -121,6 +121,14 @@ def ledger_path(snapshot_root: Path, protocol_id: str, capture_id: str) -> Path:
     return protocol_dir(snapshot_root, protocol_id) / "ledgers" / f"{capture_id}.json"
 
 
+def write_round_ledger(snapshot_root: Path, protocol_id: str, ledger: bytes) -> Path:
+    """Keep a published ledger (counts.json bytes) as its round's, unless it is already there."""
+    path = ledger_path(snapshot_root, protocol_id, json.loads(ledger)["capture"]["capture_id"])
+    if not path.exists() or path.read_bytes() != ledger:
+        atomic_write_bytes(path, ledger)
+    return path
+
+
 def locked_capture_dir(snapshot_root: Path, protocol_id: str) -> Path:
     return protocol_dir(snapshot_root, protocol_id) / read_lock(snapshot_root, protocol_id)["capture_id"]
 

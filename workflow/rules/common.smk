@@ -103,12 +103,9 @@ def publish_reports(sources, targets):
     """Copy the staged report files to reports/ (same order), each replaced atomically, all read
     first; then keep the round's ledger beside its capture (snapshots/<id>/ledgers/<capture>.json),
     where the next round of a living review finds its "previous version" numbers."""
-    from reprisma.snapshot import ledger_path
+    from reprisma.snapshot import write_round_ledger
 
     data = [open(src, "rb").read() for src in sources]
     for target, body in zip(targets, data):
         atomic_write_bytes(target, body)
-    ledger = dict(zip((Path(t).name for t in targets), data))["counts.json"]
-    path = ledger_path(Path(SNAPSHOTS), PID, json.loads(ledger)["capture"]["capture_id"])
-    if not path.exists() or path.read_bytes() != ledger:
-        atomic_write_bytes(path, ledger)
+    write_round_ledger(Path(SNAPSHOTS), PID, dict(zip((Path(t).name for t in targets), data))["counts.json"])

@@ -21,9 +21,11 @@ def _protocol(args):
 
 
 def _capture(args, protocol):
+    """The capture a stage derives from: the one the LOCK names, or (a live run, whose LOCK moves
+    only when the whole run has succeeded) the one named by ``--replay-capture``."""
     from reprisma.replay import open_capture
 
-    return open_capture(protocol, Path(args.snapshot_root))
+    return open_capture(protocol, Path(args.snapshot_root), args.replay_capture)
 
 
 def _read_jsonl(path) -> list[dict]:
@@ -36,7 +38,7 @@ def cmd_capture(args):
     from reprisma.search.capture import capture
 
     protocol = _protocol(args)
-    capture(protocol, Path(args.snapshot_root), args.capture_id, kind=args.kind)
+    capture(protocol, Path(args.snapshot_root), args.capture_id, kind=args.kind, lock=False)
     atomic_write_text(Path(args.out), dumps_json({"capture_id": args.capture_id, "kind": args.kind}))
 
 
@@ -177,6 +179,8 @@ def main(argv=None):
         p.add_argument("--protocol", required=True, help="the validated protocol as JSON (results/<id>/protocol.json)")
         p.add_argument("--config-file", default="config/config.yaml", help="where the protocol came from (for messages)")
         p.add_argument("--snapshot-root", default="snapshots")
+        p.add_argument("--replay-capture", default=None, metavar="CAPTURE_ID",
+                       help="derive from this capture instead of the one the LOCK names (a live run)")
         for opt in opts:
             p.add_argument(f"--{opt}", required=opt not in ("out-optional",))
         p.set_defaults(func=func)

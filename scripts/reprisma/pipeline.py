@@ -118,8 +118,8 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
     # finished count there, those on records the searches no longer return are kept and reported.
     departed = dict(refresh.departed) if refresh is not None else {}
     aliases = {**{d: d for d in departed}, **ids["aliases"]}
-    decisions = load_decisions(files, settings, sorted(set(screened) | set(carried) | set(departed)),
-                               aliases=aliases, not_screened=ids["not_screened"])
+    decisions = load_decisions(files, settings, sorted(set(screened) | set(departed)),
+                               aliases=aliases, not_screened=ids["not_screened"], carried=carried)
     later = decisions["record_id"].isin(set(carried)) | decisions["record_id"].isin(set(departed))
     kept_apart = decisions[later]
     decisions = decisions[~later]

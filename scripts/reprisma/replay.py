@@ -21,13 +21,18 @@ class Capture:
     manifest_sha256: str
 
 
-def open_capture(protocol: Protocol, snapshot_root: Path) -> Capture:
-    """The capture the LOCK names, checked against the LOCK, the protocol and its own hashes."""
-    lock = read_lock(snapshot_root, protocol.id)
+def open_capture(protocol: Protocol, snapshot_root: Path, capture_id: str | None = None) -> Capture:
+    """The capture the LOCK names (or ``capture_id``, a capture not locked yet: a live run reads
+    it before its LOCK moves), checked against the LOCK, the protocol and its own hashes."""
+    if capture_id is not None:
+        path = Path(snapshot_root) / protocol.id / capture_id / "manifest.json"
+        lock = {"capture_id": capture_id, "manifest_sha256": sha256_file(path) if path.exists() else None}
+    else:
+        lock = read_lock(snapshot_root, protocol.id)
     directory = Path(snapshot_root) / protocol.id / lock["capture_id"]
     manifest_path = directory / "manifest.json"
     if not manifest_path.exists():
-        raise SnapshotError(f"{manifest_path}: the LOCK names capture {lock['capture_id']!r} but it has no manifest")
+        raise SnapshotError(f"{manifest_path}: capture {lock['capture_id']!r} has no manifest")
     digest = sha256_file(manifest_path)
     if digest != lock["manifest_sha256"]:
         raise SnapshotError(

@@ -44,7 +44,7 @@ def diff_ledgers(committed: dict, derived: dict) -> list[str]:
 
 def verify(protocol: Protocol, snapshot_root: Path, counts_path: Path) -> tuple[bool, list[str]]:
     from reprisma.pipeline import derive_all, derive_records
-    from reprisma.replay import Capture
+    from reprisma.replay import Capture, capture_history
 
     problems: list[str] = []
     lines = [f"verify {protocol.id}"]
@@ -68,6 +68,16 @@ def verify(protocol: Protocol, snapshot_root: Path, counts_path: Path) -> tuple[
     problems.extend(file_problems)
     n_files = sum(len(s["files"]) for s in manifest["searches"])
     lines.append(f"raw files re-hashed: {n_files}, mismatches: {len(file_problems)}")
+    # every earlier capture of the history: its manifest is the one the next capture recorded,
+    # and its raw files still match it
+    try:
+        history = capture_history(snapshot_root, protocol.id, Capture(directory, manifest, digest))
+    except SnapshotError as e:
+        problems.append(f"capture history: {e}")
+        history = []
+    for earlier in history:
+        n = sum(len(s["files"]) for s in earlier.manifest["searches"])
+        lines.append(f"earlier capture {earlier.manifest['capture_id']}: manifest and {n} raw files re-hashed, agree")
 
     try:
         records = derive_records(Capture(directory, manifest, digest))

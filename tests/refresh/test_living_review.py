@@ -189,3 +189,28 @@ def test_diff_names_each_changed_field_and_why_a_record_left():
         ("pm", 2, 1, 0, 1, 1), ("reg", 1, 1, 0, 0, 1)]
     # the first capture of a protocol: nothing to compare
     assert diff_records(None, after, ["pm"])[0] == []
+
+
+def test_verify_checks_every_capture_of_the_history(rounds, tmp_path):
+    import gzip
+    import shutil
+
+    from reprisma.verify import verify
+
+    root, out, _ = rounds
+    live = out[3][0]
+    counts = tmp_path / "counts.json"
+    counts.write_text(dumps_json(out[3][2]["counts"]))
+    ok, lines = verify(live, root, counts)
+    assert ok, lines
+    assert any(line.startswith("earlier capture t2: manifest and") for line in lines)
+    assert any(line.startswith("earlier capture t1: manifest and") for line in lines)
+    # a changed byte in the first capture is found, though the LOCK names the third
+    copy = tmp_path / "snap"
+    shutil.copytree(root, copy)
+    raw = sorted((copy / "living" / "t1" / "raw").rglob("efetch-*.xml.gz"))[0]
+    body = gzip.decompress(raw.read_bytes()).replace(b"<PubmedArticleSet>", b"<PubmedArticleSet> ", 1)
+    raw.write_bytes(gzip.compress(body, mtime=0))
+    ok, lines = verify(live, copy, counts)
+    assert not ok
+    assert any("capture history:" in line and "t1" in line and "content changed" in line for line in lines)

@@ -40,7 +40,26 @@ REPORTS = CONFIG["reports_dir"]
 # stage has succeeded, so a failed run (bad input) leaves the committed reports/ as they were.
 STAGED = f"{RESULTS}/reports"
 LIVE = CONFIG["mode"] == "live"
-CAPTURE_ID = CONFIG.get("capture_id") or datetime.now(timezone.utc).strftime("live-%Y%m%dT%H%M%SZ")
+def live_capture_id():
+    """The id of the capture a live run writes, fixed once per refresh: --config capture_id, else
+    the unfinished refresh's id (kept in results/<id>/live_capture_id until its capture is
+    locked, so every parse of the workflow, and a rerun after a failure, agree on it), else a new
+    UTC timestamp."""
+    if CONFIG.get("capture_id"):
+        return CONFIG["capture_id"]
+    pending = Path(RESULTS) / "live_capture_id"
+    lock = Path(SNAPSHOTS) / PID / "LOCK"
+    locked = json.loads(lock.read_text())["capture_id"] if lock.exists() else None
+    if pending.exists():
+        cid = pending.read_text(encoding="utf-8").strip()
+        if cid and cid != locked:
+            return cid
+    cid = datetime.now(timezone.utc).strftime("live-%Y%m%dT%H%M%SZ")
+    atomic_write_text(pending, cid + "\n")
+    return cid
+
+
+CAPTURE_ID = live_capture_id() if LIVE else None
 # Every stage reads the validated protocol from one file, so --config overrides reach all of them
 # and a changed protocol makes the stages that read it run again. Rewritten only when it changes.
 PROTOCOL_JSON = f"{RESULTS}/protocol.json"
@@ -49,6 +68,8 @@ if not os.path.exists(PROTOCOL_JSON) or open(PROTOCOL_JSON, encoding="utf-8").re
     atomic_write_text(PROTOCOL_JSON, _protocol_text)
 STAGE_ARGS = (f"--protocol {shlex.quote(PROTOCOL_JSON)} --config-file {shlex.quote(PROTOCOL.source_path)} "
               f"--snapshot-root {shlex.quote(SNAPSHOTS)}")
+if LIVE:  # the stages derive from the new capture; its LOCK moves only when the run has succeeded
+    STAGE_ARGS += f" --replay-capture {shlex.quote(CAPTURE_ID)}"
 
 
 # The package's code as one hash: a parameter of every derived stage, so new code reruns them
@@ -109,3 +130,9 @@ def publish_reports(sources, targets):
     for target, body in zip(targets, data):
         atomic_write_bytes(target, body)
     write_round_ledger(Path(SNAPSHOTS), PID, dict(zip((Path(t).name for t in targets), data))["counts.json"])
+    if LIVE:
+        # last: the LOCK moves to the new capture only now that every stage succeeded and the
+        # reports are published (an interrupted run leaves it on the previous capture)
+        from reprisma.snapshot import write_lock
+
+        write_lock(Path(SNAPSHOTS), PID, CAPTURE_ID)

@@ -112,22 +112,25 @@ def _per_search(records: list[dict]) -> dict[str, dict[str, dict]]:
     return out
 
 
-def diff_records(previous: list[dict] | None, current: list[dict], search_ids: list[str]):
+def diff_records(previous: list[dict] | None, current: list[dict], search_ids: list[str],
+                 previous_search_ids: list[str] | None = None):
     """(rows, per-search changes, changed record ids -> fields) between two captures' records.
 
-    ``previous`` None: the first capture (no rows). A search the previous capture did not run has
-    ``previous`` None in its change and no rows (everything it found is new to the review anyway)."""
+    ``previous`` None: the first capture (no rows). A search the previous capture did not run
+    (not in ``previous_search_ids``, default: the searches its records name) has ``previous`` None
+    in its change and no rows (everything it found is new to the review anyway)."""
     cur = _per_search(current)
     if previous is None:
         return [], [SearchChange(sid, None, len(cur.get(sid, {})), 0, 0, 0) for sid in search_ids], {}
     prev = _per_search(previous)
+    ran_before = set(previous_search_ids) if previous_search_ids is not None else set(prev)
     rows, changes, changed = [], [], {}
     for sid in search_ids:
         now = cur.get(sid, {})
-        if sid not in prev:
+        if sid not in ran_before:
             changes.append(SearchChange(sid, None, len(now), 0, 0, 0))
             continue
-        before = prev[sid]
+        before = prev.get(sid, {})
         added = sorted(set(now) - set(before))
         removed = sorted(set(before) - set(now))
         moved = {}
@@ -180,7 +183,8 @@ def compare(protocol: Protocol, capture: Capture, records: list[dict], snapshot_
     history = capture_history(snapshot_root, protocol.id, capture)
     previous = merge_records(iter_capture_records(history[0])) if history else None
     search_ids = [s["search_id"] for s in capture.manifest["searches"]]
-    rows, changes, changed = diff_records(previous, records, search_ids)
+    rows, changes, changed = diff_records(previous, records, search_ids,
+                                          [e["search_id"] for e in history[0].manifest["searches"]] if history else None)
     current_ids = {r["record_id"] for r in records}
     departed: dict[str, str] = {}
     for i, cap in enumerate(history):

@@ -421,14 +421,18 @@ def load_decisions(
     *,
     aliases: Mapping[str, str] | None = None,
     not_screened: Mapping[str, str] | None = None,
+    carried: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Read and validate decision files; raise :class:`DecisionFileError` listing every problem.
 
     Returns the rows with ``record_id`` attributed through ``aliases`` to the screened record and
-    the id as written in ``given_id`` (equal without ``aliases``)."""
+    the id as written in ``given_id`` (equal without ``aliases``). Rows on ``carried`` records
+    (clusters a previous round of a living review finished) are valid and returned too."""
     df, problems = read_decision_files(paths)
     if problems:
         raise DecisionFileError(problems)
+    if carried and known_ids is not None:
+        known_ids = set(known_ids) | set(carried)
     problems = validate_decisions(df, settings, known_ids, aliases=aliases, not_screened=not_screened)
     if problems:
         raise DecisionFileError(problems)

@@ -217,8 +217,10 @@ def previous_capture(snapshot_root: Path, protocol_id: str, capture_id: str) -> 
 
 
 def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str = "live",
-            slot_dir: Path | None = None, provenance: dict | None = None) -> Path:
-    """Run every search, write and verify the snapshot, lock it. Returns the capture directory."""
+            slot_dir: Path | None = None, provenance: dict | None = None, lock: bool = True) -> Path:
+    """Run every search, write and verify the snapshot, lock it (``lock=False``: leave the LOCK to
+    the workflow's publish step, which moves it with the reports once every stage has succeeded).
+    Returns the capture directory."""
     pdir = protocol_dir(snapshot_root, protocol.id)
     final = pdir / capture_id
     if final.exists():
@@ -269,7 +271,8 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
     if problems:
         raise CaptureError("capture failed its own verification:\n" + "\n".join(problems))
     partial.rename(final)
-    write_lock(snapshot_root, protocol.id, capture_id)
+    if lock:
+        write_lock(snapshot_root, protocol.id, capture_id)
     shutil.rmtree(slot_dir, ignore_errors=True)
     progress(f"captured {capture_id}: {sum(e['records_received'] for e in entries)} records in {final}")
     return final

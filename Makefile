@@ -37,7 +37,7 @@ run: $(STAMP)
 
 #   make verify           re-hash the snapshot, re-derive every count, diff against reports/counts.json
 verify: $(STAMP)
-	@for p in $(PROTOCOLS); do $(SNAKEMAKE) --configfile $$p verify --forcerun verify || exit 1; done
+	@for p in $(PROTOCOLS); do $(SNAKEMAKE) verify --configfile $$p --forcerun verify || exit 1; done
 
 #   make refresh          capture a new snapshot from PubMed and ClinicalTrials.gov (needs network;
 #                         set NCBI_EMAIL and, for 10 requests/s, NCBI_API_KEY), then render the report

@@ -21,6 +21,7 @@ from .match import match
 from .merge import choose_representatives, merge
 from .overrides import OverrideError, check_overrides, load_overrides
 from .prep import InputError, prep
+from .rules import FIELDS_COMPARED
 
 __all__ = [
     "DedupResult", "InputError", "OverrideError", "block", "cluster", "deduplicate", "groups",
@@ -37,20 +38,6 @@ def representative_of(clusters: Iterable[dict]) -> dict[str, str]:
     rep = {c["cluster_id"]: c["record_id"] for c in clusters if c["representative"] in (True, "true")}
     return {c["record_id"]: rep[c["cluster_id"]] for c in clusters if c["cluster_id"] in rep} | rep
 
-FIELDS_COMPARED = {
-    "override": "human decision",
-    "pmid": "pmid",
-    "pmcid": "pmcid",
-    "nct_registration": "nct",
-    "doi": "doi,title,kind",
-    "title+authors": "title,authors,year,pages,volume,journal,kind",
-    "title+pages+volume": "title,pages,volume,year,authors,kind",
-    "authors+pages": "authors,title,year,pages,volume,journal,kind",
-    "title+journal+pages+volume": "title,journal,year,pages,volume,kind",
-    "title-prefix+journal+pages+volume": "title prefix,journal,year,pages,volume,authors,kind",
-    "authors+journal+pages+volume": "authors,journal,year,pages,volume,kind,translated title",
-    "title+authors+year": "title,authors,year,kind (no pages or volume on either)",
-}
 EXPLANATION_COLUMNS = [
     "cluster_id", "record_id_a", "record_id_b", "rule", "fields_compared", "score", "title_sim", "author_sim",
     "journal_sim", "year_a", "year_b", "volume_a", "volume_b", "page_a", "page_b", "doi_a", "doi_b", "reason",

@@ -21,7 +21,7 @@ from .match import match
 from .merge import choose_representatives, merge
 from .overrides import OverrideError, check_overrides, load_overrides
 from .prep import InputError, prep
-from .rules import FIELDS_COMPARED
+from .rules import FIELDS_COMPARED, REASON_VETOES
 
 __all__ = [
     "DedupResult", "InputError", "OverrideError", "block", "cluster", "deduplicate", "groups",
@@ -91,7 +91,11 @@ def _explanations(result: ClusterResult, clusters: pd.DataFrame) -> pd.DataFrame
 
 def _maybe(matches: pd.DataFrame, result: ClusterResult, clusters: pd.DataFrame) -> pd.DataFrame:
     cid = dict(zip(clusters["record_id"], clusters["cluster_id"]))
-    cand = matches[(matches["decision"] == "maybe") | ((matches["decision"] == "cannot") & (matches["title_sim"] >= 95))]
+    cannot = matches["decision"] == "cannot"
+    # Every pair refused for what the records are (a notice and its article, two phases, a column in
+    # two issues) is listed with that reason; other vetoed pairs when the titles are near-identical.
+    cand = matches[(matches["decision"] == "maybe") | (cannot & (matches["title_sim"] >= 95))
+                   | (cannot & matches["veto_name"].isin(REASON_VETOES))]
     cand = pd.concat([cand, result.refused], ignore_index=True)
     if len(cand) == 0:
         return pd.DataFrame(columns=MAYBE_COLUMNS)

@@ -75,6 +75,15 @@ def cpdist(x: np.ndarray, y: np.ndarray, scorer, workers: int) -> np.ndarray:
     return process.cpdist(list(x), list(y), scorer=scorer, workers=workers, dtype=np.float32)
 
 
+def notice_similarity(x: np.ndarray, y: np.ndarray, workers: int) -> np.ndarray:
+    """Title similarity of a notice and an article (see ``core_sim``)."""
+    sim = cpdist(x, y, fuzz.ratio, workers)
+    part = cpdist(x, y, fuzz.partial_ratio, workers)
+    shorter = np.array([min((len(u), u), (len(v), v))[1] for u, v in zip(x, y)], dtype=object)
+    long_enough = np.array([len(s) >= 30 and s.count(" ") >= 3 for s in shorter], dtype=bool)
+    return np.where(long_enough, np.maximum(sim, part), sim).astype(np.float32)
+
+
 def same_first_page(p: Pairs) -> np.ndarray:
     """First pages agree, or a single page equals the other's last page (``488`` vs ``487-488``)."""
     pa, pb = p.both("n_page_first")
@@ -234,12 +243,58 @@ def reg_eq(p: Pairs, f: Arrays) -> np.ndarray:
     return p.equal("n_registration")
 
 
+# --- issue 15: notices, generic titles, other languages -----------------------------------------
+
+@feature("for pairs of different kinds (0 otherwise): fuzz.ratio of the titles without a notice's own words"
+         " (erratum, reply, comment, ...), or partial_ratio when the shorter has >= 30 characters and 4 words"
+         " (a notice's title often carries a cut citation): how close a notice is to the article it is about")
+def core_sim(p: Pairs, f: Arrays) -> np.ndarray:
+    out = np.zeros(p.n, dtype=np.float32)
+    ka, kb = p.both("n_kind")
+    m = np.flatnonzero((ka != kb) & ~f["empty_title"])
+    if len(m):
+        ca, cb = p.both("n_title_core")
+        out[m] = notice_similarity(ca[m], cb[m], p.workers)
+    return out
+
+
+@feature("both issues known and different")
+def issue_ne(p: Pairs, f: Arrays) -> np.ndarray:
+    return p.differ("n_issue")
+
+
+@feature("a generic title (prep: a standing column or a title recurring at different places) on either side")
+def generic(p: Pairs, f: Arrays) -> np.ndarray:
+    return p.a("n_generic") | p.b("n_generic")
+
+
+@feature("volume, first page (both known) and issue (when both known) agree")
+def locators_agree(p: Pairs, f: Arrays) -> np.ndarray:
+    pa, pb = p.both("n_page_first")
+    return (p.equal("n_volume") | f["shifted"]) & f["page_eq"] & (pa != "") & (pb != "") & ~f["issue_ne"]
+
+
+@feature("the titles are in different languages (function words), or one is marked as a translation")
+def other_language(p: Pairs, f: Arrays) -> np.ndarray:
+    return p.differ("n_lang") | f["translated"]
+
+
+@feature("the same page range: first and last pages known on both sides, equal, the range longer than one"
+         " page, and neither record in a supplement (where one range can hold many abstracts)")
+def same_page_range(p: Pairs, f: Arrays) -> np.ndarray:
+    pa, pb = p.both("n_page_first")
+    la, lb = p.both("n_page_last")
+    sa, sb = p.both("n_supplement")
+    return (pa != "") & (pa == pb) & (la != "") & (la == lb) & (la != pa) & ~sa & ~sb
+
+
 # --- the detailed comparisons (only for pairs close enough to matter) -------------------------
 
-@feature("close enough for the detailed comparisons: title_sim >= 80, same DOI, or same page and"
-         " volume with author_sim >= 85")
+@feature("close enough for the detailed comparisons: title_sim >= 80, same DOI, same page and volume with"
+         " author_sim >= 85, or the same page range and volume")
 def close(p: Pairs, f: Arrays) -> np.ndarray:
-    return (f["title_sim"] >= 80.0) | f["doi_eq"] | (f["page_eq"] & f["vol_eq"] & (f["author_sim"] >= 85))
+    return ((f["title_sim"] >= 80.0) | f["doi_eq"] | (f["page_eq"] & f["vol_eq"] & (f["author_sim"] >= 85))
+            | (f["same_page_range"] & f["vol_eq"]))
 
 
 @feature("abbreviation-aware journal similarity (prep_journal; -1 when not close)")

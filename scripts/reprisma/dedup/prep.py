@@ -29,11 +29,14 @@ from .prep_doi import normalise_doi
 from .prep_kind import is_conference_venue, record_kind, weak_conference
 from .prep_journal import normalise_journal
 from .prep_pages import normalise_pages
-from .prep_title import contrast_tokens, normalise_title, title_kind
+from .prep_title import (contrast_tokens, is_generic_title, normalise_title, title_core, title_kind,
+                         title_language)
 from .prep_year import normalise_year
 
 _NCT = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
 _SUPPLEMENT = re.compile(r"(?i)\bsuppl|^\s*s\d")
+# A title found at this many different places (volume + first page) is a recurring, generic title.
+RECURRING_PLACES = 3
 
 
 class InputError(ValueError):
@@ -164,6 +167,25 @@ def _title(out: pd.DataFrame, fields: Fields) -> None:
     # MEDLINE marks a translated title with square brackets: "[A study of ...]".
     stripped = pd.Series(title, dtype=object).str.strip().str.rstrip(".")
     out["n_translated"] = (stripped.str.startswith("[") & stripped.str.endswith("]")).to_numpy()
+    uniq = pd.unique(out["n_title"])
+    core_map = {t: title_core(t) for t in uniq}
+    out["n_title_core"] = [core_map[t] for t in out["n_title"]]
+    lang_map = {t: title_language(t) for t in uniq}
+    out["n_lang"] = [lang_map[t] for t in out["n_title"]]
+
+
+def _generic(out: pd.DataFrame, fields: Fields) -> None:
+    """A generic title: a known column or editorial pattern, or a title the corpus holds at
+    RECURRING_PLACES or more different places (different volumes, or different volume + first page
+    pairs), as a standing column recurs across issues. Issues are not counted: some exports fill the
+    issue field with a running number."""
+    known = {t: is_generic_title(t) for t in pd.unique(out["n_title"])}
+    titled = out[(out["n_title"] != "") & (out["n_volume"] != "")]
+    volumes = titled.drop_duplicates(["n_title", "n_volume"]).groupby("n_title").size()
+    placed = titled[titled["n_page_first"] != ""]
+    places = placed.drop_duplicates(["n_title", "n_volume", "n_page_first"]).groupby("n_title").size()
+    recurring = set(volumes[volumes >= RECURRING_PLACES].index) | set(places[places >= RECURRING_PLACES].index)
+    out["n_generic"] = [known[t] or t in recurring for t in out["n_title"]]
 
 
 def _authors(out: pd.DataFrame, fields: Fields) -> None:
@@ -249,8 +271,9 @@ class Step:
 
 
 PREP_STEPS: list[Step] = [
-    Step(("n_title", "n_contrast", "n_title_words", "n_translated"),
-         "comparison form of the title (prep_title), its contrast tokens, word count, translation marker", _title),
+    Step(("n_title", "n_contrast", "n_title_words", "n_translated", "n_title_core", "n_lang"),
+         "comparison form of the title (prep_title), its contrast tokens, word count, translation marker,"
+         " the title without a notice's own words, the title's language", _title),
     Step(("n_authors", "n_first_author", "n_author_count"), "surname lists (prep_author)", _authors),
     Step(("n_journal",), "journal name, abbreviation-aware (prep_journal)", _journal),
     Step(("n_kind", "n_kind_weak"), "kind of item (prep_kind); registrations their own kind", _kind),
@@ -260,6 +283,7 @@ PREP_STEPS: list[Step] = [
          _pages),
     Step(("n_doi", "n_pmid", "n_pmcid", "n_registration", "n_nct_mentioned", "n_is_pubmed"),
          "identifiers (prep_doi): DOI, PMID, PMCID, own and mentioned NCT ids", _identifiers),
+    Step(("n_generic",), "a generic title: a standing column, or one recurring at different places", _generic),
     Step(("n_completeness",), "how many fields are filled (merge picks the most complete record)", _completeness),
 ]
 

@@ -26,6 +26,9 @@ Arrays = dict[str, np.ndarray]
 Condition = Callable[[Arrays], np.ndarray]
 
 MAYBE_TITLE = 85.0
+# A notice (erratum, reply, comment) whose title without its own words is this close to another
+# record's title is about that record: kept apart, listed for a reviewer.
+NOTICE_CORE = 90.0
 
 
 @dataclass(frozen=True)
@@ -72,15 +75,28 @@ VETOES: list[Veto] = [
          " one column has no page)", lambda f: f["page_ne"], "different first page"),
     Veto("volume", "different volumes", lambda f: f["vol_ne"], "different volume"),
     Veto("empty title", "an empty title", lambda f: f["empty_title"], "empty title"),
+    Veto("generic title", "a generic title (a standing column such as `Editor's comments`, `Editorial`, `In this"
+         " issue`, or a title the corpus holds at three or more places) whose volume, first page and issue do"
+         " not all agree", lambda f: f["generic"] & ~f["locators_agree"], "generic title: volume/issue/pages differ"),
 ]
+# Vetoes a reviewer should see: the pair looks like one record but a rule refused it for what the
+# records say they are (a notice and its article, two phases, a column in two issues).
+REASON_VETOES = ("kind", "contrast", "generic title")
 
 IDENTIFIER_RULES: list[Rule] = [
     Rule("pmid", "pmid", "same PMID", lambda f: f["pmid_eq"]),
     Rule("pmcid", "pmcid", "same PMCID", lambda f: f["pmcid_eq"]),
     Rule("nct_registration", "nct", "the same NCT registration (two registry records)", lambda f: f["reg_eq"]),
-    Rule("doi", "doi,title,kind", "same DOI, same kind of item, no contrast in the titles and title_sim >= 60"
-         " (or one title empty); a shared DOI otherwise is a `maybe`",
-         lambda f: f["doi_eq"] & ~f["kind_ne"] & ~f["contrast_ne"] & ((f["title_sim"] >= 60) | f["empty_title"])),
+    Rule("doi", "doi,title,kind", "same DOI, same kind of item, no contrast in the titles and title_sim >= 60,"
+         " or one title a truncation of the other (prefix_sim >= 95: a subtitle dropped), or one title empty;"
+         " a shared DOI otherwise is a `maybe`",
+         lambda f: (f["doi_eq"] & ~f["kind_ne"] & ~f["contrast_ne"]
+                    & ((f["title_sim"] >= 60) | (f["prefix_sim"] >= 95) | f["empty_title"]))),
+    Rule("doi+authors+year", "doi,authors,year,pages,volume,kind (titles in two languages)",
+         "same DOI and kind, the titles in different languages (or one marked as a translation), author_sim >="
+         " 85, years at most 1 apart, no different volume or first page: the title is not compared",
+         lambda f: (f["doi_eq"] & ~f["kind_ne"] & f["other_language"] & (f["author_sim"] >= 85) & f["year_close"]
+                    & ~f["vol_ne"] & ~f["page_ne"])),
 ]
 
 
@@ -117,11 +133,25 @@ FUZZY_RULES: list[Rule] = [
                     & ~f["doi_ne"] & (f["prefix_contrast"] == "") & f["only_contrast_veto"] & ~f["empty_title"]),
          clears_veto=True),
     Rule("authors+journal+pages+volume", "authors,journal,year,pages,volume,kind,translated title",
-         "author_sim >= 95, same year, first page, volume and journal, one title marked as a translation"
-         " (`[...]`), no veto: an original-language title vs its English translation (without the marker,"
-         " abstracts printed on one supplement page by one group would merge)",
-         lambda f: (f["same_issue_page"] & (f["author_sim"] >= 95) & f["translated"] & ~f["vetoed"]
+         "author_sim >= 95, same year, first page, volume and journal, the titles in different languages or"
+         " one marked as a translation (`[...]`), no veto: an original-language title vs its English"
+         " translation (without that, abstracts printed on one supplement page by one group would merge)",
+         lambda f: (f["same_issue_page"] & (f["author_sim"] >= 95) & f["other_language"] & ~f["vetoed"]
                     & ~f["empty_title"])),
+    Rule("journal+page-range+volume", "journal,year,pages (first and last),volume,authors,kind,translated title",
+         "the titles in different languages or one marked as a translation, same year, volume, journal and page"
+         " range (first and last page, more than one page, not a supplement), author_sim >= 85 or authors"
+         " missing on one side, no veto: a translated title is never compared, the locators decide",
+         lambda f: (f["same_issue_page"] & f["same_page_range"] & f["other_language"]
+                    & ((f["author_sim"] >= 85) | f["authors_missing"]) & ~f["vetoed"] & ~f["empty_title"])),
+    Rule("title-prefix+pages+volume+authors", "title prefix,year,pages,volume,authors,kind",
+         "one title a truncation of the other (a subtitle dropped; prefix_sim >= 95 as above), same year, first"
+         " page and volume, author_sim >= 90 with authors on both sides, same kind, no different DOI, no"
+         " contrast in the shared part: the journal may be written in another language or form",
+         lambda f: ((f["prefix_sim"] >= 95) & f["same_year"] & f["page_eq"] & f["vol_eq"] & (f["author_sim"] >= 90)
+                    & ~f["kind_ne"] & ~f["doi_ne"] & (f["prefix_contrast"] == "") & f["only_contrast_veto"]
+                    & ~f["empty_title"]),
+         clears_veto=True),
     Rule("title+authors+year", "title,authors,year,kind (no pages or volume on either)",
          "title_sim >= 97, author_sim >= 90 (or no authors on either), same year, at least four title words,"
          " and neither record has pages or volume (nothing that could contradict: conference papers, reports)",
@@ -138,14 +168,16 @@ RULE_ORDER: list[str] = [OVERRIDE.name] + [r.name for r in RULES]
 FIELDS_COMPARED: dict[str, str] = {OVERRIDE.name: OVERRIDE.fields} | {r.name: r.fields for r in RULES}
 
 
-def decide(f: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(decision, rule, veto) per pair: ``match``/``cannot``/``maybe``/``""``, the rule's name, the
-    veto recorded. Adds ``vetoed`` and ``only_contrast_veto`` to ``f``."""
+def decide(f: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(decision, rule, veto, veto_name) per pair: ``match``/``cannot``/``maybe``/``""``, the rule's
+    name, the veto recorded and the name of that veto. Adds ``vetoed`` and ``only_contrast_veto`` to ``f``."""
     n = len(f["title_sim"])
     veto = np.full(n, "", dtype=object)
+    veto_name = np.full(n, "", dtype=object)
     for v in VETOES:
         m = v.when(f) & (veto == "")
         veto[m] = v.reason(f)[m] if callable(v.reason) else v.reason
+        veto_name[m] = v.name
     f["vetoed"] = veto != ""
     f["only_contrast_veto"] = ~f["vetoed"] | (f["contrast_ne"] & ~f["kind_ne"])
 
@@ -161,12 +193,14 @@ def decide(f: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             veto[m] = ""
     veto[by_identifier] = ""
     matched = rule != ""
+    veto_name[veto == ""] = ""
     decision = np.where(matched, "match", "").astype(object)
-    cannot = ~matched & (veto != "") & ((f["title_sim"] >= MAYBE_TITLE) | f["doi_eq"])
+    cannot = ~matched & (veto != "") & ((f["title_sim"] >= MAYBE_TITLE) | f["doi_eq"]
+                                        | (f["kind_ne"] & (f["core_sim"] >= NOTICE_CORE)))
     decision[cannot] = "cannot"
     maybe = (decision == "") & (((f["title_sim"] >= MAYBE_TITLE) & ~f["kind_ne"] & ~f["contrast_ne"]) | f["doi_eq"])
     decision[maybe] = "maybe"
-    return decision, rule, veto
+    return decision, rule, veto, veto_name
 
 
 def rules_markdown() -> str:

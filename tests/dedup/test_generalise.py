@@ -147,3 +147,20 @@ def test_refused_phase_pairs_are_listed(samples):
     res = deduplicate(samples["respiratory"])
     assert not together(res, "id_0001078", "id_0001079")
     assert maybe_why(res, "id_0001078", "id_0001079").startswith("contrast numbers")
+
+
+def test_different_trial_populations_stay_apart_and_are_listed(samples):
+    """haematology id_0000234-237: four registry entries of four trials of one sponsor (adult vs
+    adolescent patients, plasma-therapy-sensitive vs -resistant); id_0000245/246 the same contrast a
+    year later. The labels make them one group; each pair is kept apart and listed with the contrast."""
+    res = deduplicate(samples["haematology"])
+    trials = ["id_0000234", "id_0000235", "id_0000236", "id_0000237"]
+    for i, a in enumerate(trials):
+        for b in trials[i + 1:]:
+            assert not together(res, a, b)
+            if (a, b) != ("id_0000234", "id_0000237"):
+                assert maybe_why(res, a, b).startswith("contrast "), (a, b)
+    # Adult + sensitive vs adolescent + resistant: titles too far apart (title_sim 78.9 < 80) to be
+    # compared in detail at all, so no rule refuses it and it is not listed.
+    assert maybe_why(res, "id_0000234", "id_0000237") is None
+    assert maybe_why(res, "id_0000245", "id_0000246") == "contrast sensitive/resistant"

@@ -112,15 +112,17 @@ def deduplicate(
     overrides: pd.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int = -1,
+    disabled_rules: Iterable[str] = (),
 ) -> DedupResult:
-    """Run prep, block, match, cluster and merge on a records table (either input shape)."""
+    """Run prep, block, match, cluster and merge on a records table (either input shape).
+    ``disabled_rules``: names of rules (:mod:`.rules`) not to apply."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     records = prep(df)
     say(f"prep: {len(records)} records ({time.perf_counter() - t0:.1f} s)")
     pairs = block(records)
     say(f"block: {len(pairs)} candidate pairs ({time.perf_counter() - t0:.1f} s)")
-    matches = match(records, pairs, workers=workers)
+    matches = match(records, pairs, workers=workers, disabled_rules=frozenset(disabled_rules))
     say(f"match: {int((matches['decision'] == 'match').sum())} matching pairs ({time.perf_counter() - t0:.1f} s)")
     result = cluster(records, matches, overrides=overrides)
     clusters = result.clusters

@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from .prep_journal import journal_similarity
 from .prep_title import contrast_conflict, contrast_tokens
+from .rules import CLOSE_TITLE
 
 Arrays = dict[str, np.ndarray]
 
@@ -293,7 +294,7 @@ def same_page_range(p: Pairs, f: Arrays) -> np.ndarray:
 @feature("close enough for the detailed comparisons: title_sim >= 80, same DOI, same page and volume with"
          " author_sim >= 85, or the same page range and volume")
 def close(p: Pairs, f: Arrays) -> np.ndarray:
-    return ((f["title_sim"] >= 80.0) | f["doi_eq"] | (f["page_eq"] & f["vol_eq"] & (f["author_sim"] >= 85))
+    return ((f["title_sim"] >= CLOSE_TITLE) | f["doi_eq"] | (f["page_eq"] & f["vol_eq"] & (f["author_sim"] >= 85))
             | (f["same_page_range"] & f["vol_eq"]))
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from rapidfuzz import fuzz
 
 from .features import compute, cpdist, notice_similarity
-from .rules import MAYBE_TITLE, NOTICE_CORE, decide  # noqa: F401  (MAYBE_TITLE: part of this module's API)
+from .rules import CLOSE_TITLE, MAYBE_TITLE, NOTICE_CORE, decide  # noqa: F401  (MAYBE_TITLE: part of this module's API)
 
 SCORED_COLUMNS = [
     "a", "b", "record_id_a", "record_id_b", "via", "decision", "rule", "veto", "veto_name", "score",
@@ -37,7 +37,7 @@ def _prefilter(records: pd.DataFrame, pairs: pd.DataFrame, workers: int) -> pd.D
     pa, pb = col("n_page_first", a), col("n_page_first", b)
     la, lb = col("n_page_last", a), col("n_page_last", b)
     same_page = (pa != "") & (pb != "") & ((pa == pb) | ((la == "") & (pa == lb)) | ((lb == "") & (pb == la)))
-    keep = (title_sim >= 80.0) | pairs["via"].isin(IDENTIFIER_KEYS).to_numpy() | (
+    keep = (title_sim >= CLOSE_TITLE) | pairs["via"].isin(IDENTIFIER_KEYS).to_numpy() | (
         same_page & (va != "") & (va == vb))
     # A notice (erratum, reply, comment) and the record it is about: kept for the cannot-link and
     # the maybe list when their titles without the notice's words agree.
@@ -48,9 +48,10 @@ def _prefilter(records: pd.DataFrame, pairs: pd.DataFrame, workers: int) -> pd.D
     return pairs[keep]
 
 
-def match(records: pd.DataFrame, pairs: pd.DataFrame, workers: int = -1, keep_all: bool = False) -> pd.DataFrame:
+def match(records: pd.DataFrame, pairs: pd.DataFrame, workers: int = -1, keep_all: bool = False,
+          disabled_rules: frozenset[str] = frozenset()) -> pd.DataFrame:
     """Score ``pairs`` (from :func:`block`) and keep the ``match``/``maybe``/``cannot`` rows
-    (with ``keep_all``, every pair that passed the pre-filter)."""
+    (with ``keep_all``, every pair that passed the pre-filter; ``disabled_rules``: rule names skipped)."""
     if len(pairs):
         pairs = _prefilter(records, pairs, workers)
     if len(pairs) == 0:
@@ -58,7 +59,7 @@ def match(records: pd.DataFrame, pairs: pd.DataFrame, workers: int = -1, keep_al
     a = pairs["a"].to_numpy(dtype=np.int64)
     b = pairs["b"].to_numpy(dtype=np.int64)
     f = compute(records, a, b, workers)
-    decision, rule, veto, veto_name = decide(f)
+    decision, rule, veto, veto_name = decide(f, frozenset(disabled_rules))
     title_sim, author_sim = f["title_sim"], f["author_sim"]
     score = np.round(0.6 * title_sim.astype(np.float64) + 0.3 * np.maximum(author_sim, 0).astype(np.float64)
                      + 2.5 * f["support"], 2)

@@ -79,7 +79,8 @@ _CONTRAST_WORDS = {
     "male": "male", "males": "male", "female": "female", "females": "female",
     "boys": "boys", "girls": "girls",
     "children": "children", "child": "children", "adults": "adults", "adult": "adults",
-    "pediatric": "children", "paediatric": "children",
+    "pediatric": "children", "paediatric": "children", "adolescent": "adolescents", "adolescents": "adolescents",
+    "sensitive": "sensitive", "resistant": "resistant", "refractory": "resistant",
     "mice": "mice", "mouse": "mice", "rats": "rats", "rat": "rats",
     "humans": "human", "human": "human",
     "preliminary": "preliminary", "final": "final", "interim": "interim",
@@ -169,7 +170,8 @@ def contrast_tokens(normalised: str) -> str:
 
 _OPPOSITES = [
     ("vivo", "vitro"), ("vivo", "silico"), ("vitro", "silico"), ("men", "women"), ("male", "female"),
-    ("boys", "girls"), ("children", "adults"), ("mice", "rats"), ("mice", "human"), ("rats", "human"),
+    ("boys", "girls"), ("children", "adults"), ("adolescents", "adults"), ("adolescents", "children"),
+    ("sensitive", "resistant"), ("mice", "rats"), ("mice", "human"), ("rats", "human"),
     ("preliminary", "final"), ("interim", "final"), ("protocol", "final"),
     ("retrospective", "prospective"), ("randomized", "nonrandomized"), ("acute", "chronic"),
     ("primary", "secondary"), ("benign", "malignant"), ("positive", "negative"),

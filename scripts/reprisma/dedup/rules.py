@@ -9,8 +9,10 @@ Precision first: a false merge deletes a study. So
 1. an **identifier** rule matches (in the order of :data:`IDENTIFIER_RULES`, the first wins, and it
    overrides everything below);
 2. otherwise the **vetoes** (:data:`VETOES`, the first that holds is the reason recorded) keep a
-   pair apart and, when the titles are close (``title_sim`` >= :data:`MAYBE_TITLE`) or the DOI is
-   shared, become ``cannot`` links so union-find never chains across them;
+   pair apart and, when the titles are close (``title_sim`` >= :data:`MAYBE_TITLE`), the DOI is
+   shared, a notice's title without its own words matches (``core_sim`` >= :data:`NOTICE_CORE`) or
+   a reason veto (:data:`REASON_VETOES`) holds with ``title_sim`` >= :data:`CLOSE_TITLE`, become ``cannot`` links
+   so union-find never chains across them (and the maybe list shows them);
 3. otherwise the first **fuzzy** rule (:data:`FUZZY_RULES`) that holds matches;
 4. a pair left over is ``maybe`` (listed for a human) when its titles are close and no kind or
    contrast veto holds, or when it shares a DOI.
@@ -26,6 +28,8 @@ Arrays = dict[str, np.ndarray]
 Condition = Callable[[Arrays], np.ndarray]
 
 MAYBE_TITLE = 85.0
+# Titles this close are compared in detail (the pre-filter's and the detailed comparisons' bound).
+CLOSE_TITLE = 80.0
 # A notice (erratum, reply, comment) whose title without its own words is this close to another
 # record's title is about that record: kept apart, listed for a reviewer.
 NOTICE_CORE = 90.0
@@ -168,9 +172,13 @@ RULE_ORDER: list[str] = [OVERRIDE.name] + [r.name for r in RULES]
 FIELDS_COMPARED: dict[str, str] = {OVERRIDE.name: OVERRIDE.fields} | {r.name: r.fields for r in RULES}
 
 
-def decide(f: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def decide(f: Arrays, disabled: frozenset[str] = frozenset()) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(decision, rule, veto, veto_name) per pair: ``match``/``cannot``/``maybe``/``""``, the rule's
-    name, the veto recorded and the name of that veto. Adds ``vetoed`` and ``only_contrast_veto`` to ``f``."""
+    name, the veto recorded and the name of that veto. Rules named in ``disabled`` are skipped (the
+    benchmark's leave-one-dataset-out runs). Adds ``vetoed`` and ``only_contrast_veto`` to ``f``."""
+    unknown = set(disabled) - set(RULE_BY_NAME)
+    if unknown:
+        raise ValueError(f"unknown rule(s): {', '.join(sorted(unknown))}")
     n = len(f["title_sim"])
     veto = np.full(n, "", dtype=object)
     veto_name = np.full(n, "", dtype=object)
@@ -183,10 +191,14 @@ def decide(f: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 
     rule = np.full(n, "", dtype=object)
     for r in IDENTIFIER_RULES:
+        if r.name in disabled:
+            continue
         m = r.when(f) & (rule == "")
         rule[m] = r.name
     by_identifier = rule != ""
     for r in FUZZY_RULES:
+        if r.name in disabled:
+            continue
         m = r.when(f) & (rule == "")
         rule[m] = r.name
         if r.clears_veto:
@@ -195,7 +207,10 @@ def decide(f: Arrays) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     matched = rule != ""
     veto_name[veto == ""] = ""
     decision = np.where(matched, "match", "").astype(object)
-    cannot = ~matched & (veto != "") & ((f["title_sim"] >= MAYBE_TITLE) | f["doi_eq"]
+    # A reason veto (notice vs article, contrast, generic title) on a pair whose titles are close
+    # (title_sim >= CLOSE_TITLE) is a cannot-link too: the maybe list shows every such refusal.
+    reason = np.isin(veto_name, REASON_VETOES) & (f["title_sim"] >= CLOSE_TITLE)
+    cannot = ~matched & (veto != "") & ((f["title_sim"] >= MAYBE_TITLE) | f["doi_eq"] | reason
                                         | (f["kind_ne"] & (f["core_sim"] >= NOTICE_CORE)))
     decision[cannot] = "cannot"
     maybe = (decision == "") & (((f["title_sim"] >= MAYBE_TITLE) & ~f["kind_ne"] & ~f["contrast_ne"]) | f["doi_eq"])
@@ -212,5 +227,8 @@ def rules_markdown() -> str:
     lines += ["", "Fuzzy rules (no veto; the first that holds matches):", ""]
     lines += [f"- `{r.name}`: {r.doc}." for r in FUZZY_RULES]
     lines += ["", f"Left over: `maybe` when title_sim >= {MAYBE_TITLE:g} and no kind or contrast veto, or the"
-              " DOI is shared.", ""]
+              " DOI is shared. The maybe list also shows every pair a veto of "
+              + ", ".join(REASON_VETOES) + " refused (a notice whose title without its own words matches at"
+              f" core_sim >= {NOTICE_CORE:g}, or any such pair with title_sim >= {CLOSE_TITLE:g}), and vetoed pairs with"
+              " title_sim >= 95.", ""]
     return "\n".join(lines)

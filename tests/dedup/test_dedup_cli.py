@@ -48,3 +48,16 @@ def test_cli_errors(tmp_path):
     r = run(DATA / "special_cases_sample.csv", "--out", tmp_path / "g.csv", "--overrides", ov)
     assert r.returncode == 2 and f"{ov}:2: record_id_b 'nope'" in r.stderr
     assert not (tmp_path / "g.csv").exists()
+
+
+def test_cli_without_a_rule(tmp_path):
+    """--without-rule switches one named rule off (the benchmark's leave-one-dataset-out runs)."""
+    out = tmp_path / "g.csv"
+    assert run(DATA / "special_cases_sample.csv", "--out", out).returncode == 0
+    assert '"id_0000001;id_0000002"' in out.read_text().splitlines()
+    # special_cases id_0000001/002: conference papers without pages, matched by title+authors+year only.
+    r = run(DATA / "special_cases_sample.csv", "--out", out, "--without-rule", "title+authors+year")
+    assert r.returncode == 0, r.stderr
+    assert '"id_0000001;id_0000002"' not in out.read_text().splitlines()
+    r = run(DATA / "special_cases_sample.csv", "--out", tmp_path / "h.csv", "--without-rule", "nope")
+    assert r.returncode == 2 and "unknown rule 'nope'" in r.stderr and not (tmp_path / "h.csv").exists()

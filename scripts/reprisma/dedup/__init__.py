@@ -21,6 +21,7 @@ from .match import match
 from .merge import choose_representatives, merge
 from .overrides import OverrideError, check_overrides, load_overrides
 from .prep import InputError, prep
+from .rules import FIELDS_COMPARED, REASON_VETOES
 
 __all__ = [
     "DedupResult", "InputError", "OverrideError", "block", "cluster", "deduplicate", "groups",
@@ -37,20 +38,6 @@ def representative_of(clusters: Iterable[dict]) -> dict[str, str]:
     rep = {c["cluster_id"]: c["record_id"] for c in clusters if c["representative"] in (True, "true")}
     return {c["record_id"]: rep[c["cluster_id"]] for c in clusters if c["cluster_id"] in rep} | rep
 
-FIELDS_COMPARED = {
-    "override": "human decision",
-    "pmid": "pmid",
-    "pmcid": "pmcid",
-    "nct_registration": "nct",
-    "doi": "doi,title,kind",
-    "title+authors": "title,authors,year,pages,volume,journal,kind",
-    "title+pages+volume": "title,pages,volume,year,authors,kind",
-    "authors+pages": "authors,title,year,pages,volume,journal,kind",
-    "title+journal+pages+volume": "title,journal,year,pages,volume,kind",
-    "title-prefix+journal+pages+volume": "title prefix,journal,year,pages,volume,authors,kind",
-    "authors+journal+pages+volume": "authors,journal,year,pages,volume,kind,translated title",
-    "title+authors+year": "title,authors,year,kind (no pages or volume on either)",
-}
 EXPLANATION_COLUMNS = [
     "cluster_id", "record_id_a", "record_id_b", "rule", "fields_compared", "score", "title_sim", "author_sim",
     "journal_sim", "year_a", "year_b", "volume_a", "volume_b", "page_a", "page_b", "doi_a", "doi_b", "reason",
@@ -104,7 +91,11 @@ def _explanations(result: ClusterResult, clusters: pd.DataFrame) -> pd.DataFrame
 
 def _maybe(matches: pd.DataFrame, result: ClusterResult, clusters: pd.DataFrame) -> pd.DataFrame:
     cid = dict(zip(clusters["record_id"], clusters["cluster_id"]))
-    cand = matches[(matches["decision"] == "maybe") | ((matches["decision"] == "cannot") & (matches["title_sim"] >= 95))]
+    cannot = matches["decision"] == "cannot"
+    # Every pair refused for what the records are (a notice and its article, two phases, a column in
+    # two issues) is listed with that reason; other vetoed pairs when the titles are near-identical.
+    cand = matches[(matches["decision"] == "maybe") | (cannot & (matches["title_sim"] >= 95))
+                   | (cannot & matches["veto_name"].isin(REASON_VETOES))]
     cand = pd.concat([cand, result.refused], ignore_index=True)
     if len(cand) == 0:
         return pd.DataFrame(columns=MAYBE_COLUMNS)
@@ -121,15 +112,17 @@ def deduplicate(
     overrides: pd.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
     workers: int = -1,
+    disabled_rules: Iterable[str] = (),
 ) -> DedupResult:
-    """Run prep, block, match, cluster and merge on a records table (either input shape)."""
+    """Run prep, block, match, cluster and merge on a records table (either input shape).
+    ``disabled_rules``: names of rules (:mod:`.rules`) not to apply."""
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
     records = prep(df)
     say(f"prep: {len(records)} records ({time.perf_counter() - t0:.1f} s)")
     pairs = block(records)
     say(f"block: {len(pairs)} candidate pairs ({time.perf_counter() - t0:.1f} s)")
-    matches = match(records, pairs, workers=workers)
+    matches = match(records, pairs, workers=workers, disabled_rules=frozenset(disabled_rules))
     say(f"match: {int((matches['decision'] == 'match').sum())} matching pairs ({time.perf_counter() - t0:.1f} s)")
     result = cluster(records, matches, overrides=overrides)
     clusters = result.clusters

@@ -1,5 +1,7 @@
 """``python -m reprisma.dedup RECORDS.csv --out GROUPS.csv [--explain X.tsv] [--maybe M.tsv] [--overrides O.tsv]``
 
+``python -m reprisma.dedup --rules`` prints the rule table (the README's rule list).
+
 Reads a records table (bib-dedupe benchmark columns ``ID,title,year,author,pages,volume,number,
 ENTRYTYPE,journal`` plus any of ``doi,abstract,...``; or the pipeline's record columns) and writes
 the duplicate groups in the benchmark's ``merged_record_ids.csv`` format: header ``merged_ids``,
@@ -18,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import InputError, OverrideError, deduplicate, load_overrides
+from .rules import RULE_BY_NAME, rules_markdown
 
 PROGRESS_THRESHOLD = 5000
 
@@ -58,19 +61,30 @@ def read_records(path: Path) -> pd.DataFrame:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m reprisma.dedup", description=__doc__.splitlines()[0])
-    ap.add_argument("records", type=Path, help="records table (CSV)")
-    ap.add_argument("--out", type=Path, required=True, help="duplicate groups (merged_record_ids.csv format)")
+    ap.add_argument("records", type=Path, nargs="?", help="records table (CSV)")
+    ap.add_argument("--out", type=Path, help="duplicate groups (merged_record_ids.csv format)")
     ap.add_argument("--explain", type=Path, help="TSV: one row per merged pair (rule, fields, scores)")
     ap.add_argument("--maybe", type=Path, help="TSV: borderline pairs for a human to decide")
     ap.add_argument("--overrides", type=Path, help="dedup_overrides.tsv (forced merges/splits)")
     ap.add_argument("--quiet", action="store_true", help="no progress output")
+    ap.add_argument("--rules", action="store_true", help="print the rule table (Markdown) and exit")
+    ap.add_argument("--without-rule", action="append", default=[], metavar="NAME",
+                    help="do not apply this rule (repeatable; names as in --rules)")
     args = ap.parse_args(argv)
+    if args.rules:
+        sys.stdout.write(rules_markdown())
+        return 0
+    if args.records is None or args.out is None:
+        ap.error("RECORDS and --out are required (or --rules)")
+    unknown = sorted(set(args.without_rule) - set(RULE_BY_NAME))
+    if unknown:
+        ap.error(f"--without-rule: unknown rule {unknown[0]!r} (known: {', '.join(RULE_BY_NAME)})")
     try:
         df = read_records(args.records)
         overrides = load_overrides(args.overrides) if args.overrides else None
         verbose = not args.quiet and len(df) >= PROGRESS_THRESHOLD
         progress = (lambda msg: print(f"[reprisma.dedup] {msg}", file=sys.stderr, flush=True)) if verbose else None
-        result = deduplicate(df, overrides=overrides, progress=progress)
+        result = deduplicate(df, overrides=overrides, progress=progress, disabled_rules=args.without_rule)
     except (InputError, OverrideError, FileNotFoundError) as exc:
         msg = str(exc)
         if isinstance(exc, InputError) and not msg.startswith(str(args.records)):

@@ -10,8 +10,9 @@ Two sources of pairs:
   window)`` however large a block gets (no quadratic blow-up on ``Wang 2010``).
 
 Keys: the whole normalised title (spaces removed), its first and its last 32 characters (a typo
-at one end still meets the other), first author + year, volume + first page, journal initials +
-year + first page.
+at one end still meets the other), the first 32 characters of a notice's title without its own
+words (``Erratum: X`` meets ``X``; ordinary items carry their title's start), first author + year,
+volume + first page, journal initials + year + first page.
 """
 from __future__ import annotations
 
@@ -50,6 +51,8 @@ def blocking_keys(records: pd.DataFrame) -> dict[str, np.ndarray]:
     """The blocking keys of every record (``""`` = no key)."""
     title = records["n_title"].str.replace(" ", "", regex=False)
     long_enough = title.str.len() >= 12
+    core = records["n_title_core"].str.replace(" ", "", regex=False)
+    core_differs = (core != title) | (records["n_kind"] == "")
     year = records["n_year"].astype(str).where(records["n_year"] > 0, "")
     first_page = records["n_page_first"]
     jinit = records["n_journal"].map(lambda j: "".join(w[0] for w in j.split()) if j else "")
@@ -57,6 +60,8 @@ def blocking_keys(records: pd.DataFrame) -> dict[str, np.ndarray]:
         "title": title.where(title != "", "").to_numpy(),
         "title_start": title.str[:32].where(long_enough, "").to_numpy(),
         "title_end": title.str[-32:].where(long_enough, "").to_numpy(),
+        # A notice (erratum, reply) meets the article it is about: its title without the notice's words.
+        "notice_core_start": core.str[:32].where(core_differs & (core.str.len() >= 12), "").to_numpy(),
         "author_year": (records["n_first_author"] + "|" + year).where(
             (records["n_first_author"] != "") & (year != ""), "").to_numpy(),
         "volume_page": (records["n_volume"] + "|" + first_page).where(

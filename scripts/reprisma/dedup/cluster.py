@@ -1,8 +1,8 @@
 """Step 4: union-find clusters with cannot-links.
 
 Unions are applied in a fixed order — forced merges (overrides), then matches by rule strength
-(``pmid``, ``pmcid``, ``nct_registration``, ``doi``, ``title+authors``, ``title+pages+volume``,
-``authors+pages``), higher score first, then by record ids — so the result does not depend on
+(:data:`reprisma.dedup.rules.RULE_ORDER`: identifiers, then the fuzzy rules in table order), higher
+score first, then by record ids — so the result does not depend on
 input order. A union is refused when the two clusters hold a pair that must stay apart (a
 ``cannot`` pair from :func:`match`: different kind of item, contrast conflict, different DOI,
 page, volume or year; or a forced split). Refused unions are reported as ``maybe`` pairs: a
@@ -16,10 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .overrides import check_overrides
+from .rules import RULE_ORDER
 
-RULE_ORDER = ["override", "pmid", "pmcid", "nct_registration", "doi", "title+authors", "title+pages+volume",
-              "authors+pages", "title+journal+pages+volume", "title-prefix+journal+pages+volume",
-              "authors+journal+pages+volume", "title+authors+year"]
 
 
 @dataclass

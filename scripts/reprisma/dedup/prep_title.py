@@ -79,7 +79,8 @@ _CONTRAST_WORDS = {
     "male": "male", "males": "male", "female": "female", "females": "female",
     "boys": "boys", "girls": "girls",
     "children": "children", "child": "children", "adults": "adults", "adult": "adults",
-    "pediatric": "children", "paediatric": "children",
+    "pediatric": "children", "paediatric": "children", "adolescent": "adolescents", "adolescents": "adolescents",
+    "sensitive": "sensitive", "resistant": "resistant", "refractory": "resistant",
     "mice": "mice", "mouse": "mice", "rats": "rats", "rat": "rats",
     "humans": "human", "human": "human",
     "preliminary": "preliminary", "final": "final", "interim": "interim",
@@ -169,7 +170,8 @@ def contrast_tokens(normalised: str) -> str:
 
 _OPPOSITES = [
     ("vivo", "vitro"), ("vivo", "silico"), ("vitro", "silico"), ("men", "women"), ("male", "female"),
-    ("boys", "girls"), ("children", "adults"), ("mice", "rats"), ("mice", "human"), ("rats", "human"),
+    ("boys", "girls"), ("children", "adults"), ("adolescents", "adults"), ("adolescents", "children"),
+    ("sensitive", "resistant"), ("mice", "rats"), ("mice", "human"), ("rats", "human"),
     ("preliminary", "final"), ("interim", "final"), ("protocol", "final"),
     ("retrospective", "prospective"), ("randomized", "nonrandomized"), ("acute", "chronic"),
     ("primary", "secondary"), ("benign", "malignant"), ("positive", "negative"),
@@ -195,3 +197,66 @@ def contrast_conflict(a: str, b: str) -> str:
         if (ax and not ay and by and not bx) or (ay and not ax and bx and not by):
             return f"{x}/{y}"
     return ""
+
+
+# --- the title without the notice's own words, generic titles, the title's language -------------
+
+_KIND_WORDS = re.compile(
+    r"^(?:(?:notice of )?retraction(?: note| notice| statement)?|withdrawn|erratum(?: to| for| in| on)?|errata|"
+    r"corrigendum(?: to| for| in| on)?|corrigenda|corrections?(?: to| for| in| on)?|publisher s (?:erratum|correction)|"
+    r"author correction|expression of concern|in reply|reply(?: to| from)?|response(?: to| from)?|"
+    r"authors? (?:reply|response)|comments?(?: on| to)?|commentary(?: on)?|editorial comment|re)\s+"
+)
+_KIND_TAIL = re.compile(r"\s+(?:the\s+)?(?:authors?\s+)?reply$|\s+multiple letters(?:\s+\d+)?$")
+
+
+def title_core(normalised: str) -> str:
+    """A normalised title without the words that announce a notice (``erratum``, ``reply to``,
+    ``comment on``, a trailing ``reply``, Embase's ``(multiple letters) [1]``): what a correction
+    notice, a reply or a comment shares with the article it is about."""
+    text = _KIND_WORDS.sub("", normalised, count=1)
+    return _KIND_TAIL.sub("", text).strip()
+
+
+# Standing columns and editorial matter: the same title in many issues of one journal.
+_GENERIC = re.compile(
+    r"^(?:(?:guest |the )?editorials?|editor s (?:comments?|note|notes|introduction|letter)|from the editors?|"
+    r"(?:a )?(?:letter|message|note|notes) from the (?:editors?|editor in chief|president)|editors? notes?|"
+    r"in this issue|this issue|introduction|preface|foreword|prologue|epilogue|book reviews?|reviews?|news|"
+    r"news and views|announcements?|correspondence|letters?(?: to the editor)?|acknowledge?ments?|"
+    r"(?:reviewers?|referees?)(?: list| acknowledge?ment)?|thank you to (?:our )?reviewers|index|author index|"
+    r"subject index|(?:table of )?contents|masthead|issue information|editorial board|call for papers|"
+    r"errata|erratum|corrigendum|abstracts?|commentary|comments?|highlights|current awareness|"
+    r"in memoriam|obituary|what s new|research highlights|in brief)(?: \d+)*$"
+)
+
+
+def is_generic_title(normalised: str) -> bool:
+    """A known standing-column or editorial title (``Editor's comments``, ``Editorial``, ``In this
+    issue``): it names a column, not a work."""
+    return bool(normalised) and bool(_GENERIC.match(normalised))
+
+
+# A title's language, from its function words (enough to tell an English title from its German,
+# French, Spanish, Portuguese, Italian or Dutch original; "" when no function word decides).
+_FUNCTION_WORDS = {
+    "en": {"the", "of", "and", "in", "with", "for", "on", "from", "by", "an", "to", "after", "versus", "between"},
+    "de": {"der", "die", "das", "und", "mit", "bei", "beim", "von", "zur", "zum", "des", "den", "dem", "ein", "eine",
+           "einer", "nach", "fur", "uber", "im", "vom", "oder", "als"},
+    "fr": {"le", "la", "les", "des", "du", "et", "dans", "avec", "pour", "une", "sur", "chez", "au", "aux", "par"},
+    "es": {"el", "los", "las", "del", "y", "con", "en", "para", "una", "por", "tras", "sobre", "entre"},
+    "pt": {"o", "os", "as", "do", "da", "dos", "das", "e", "com", "em", "para", "uma", "no", "na", "nos", "pelo"},
+    "it": {"il", "lo", "gli", "della", "delle", "dei", "di", "e", "con", "nel", "nella", "per", "una", "dopo"},
+    "nl": {"het", "een", "van", "en", "met", "bij", "voor", "na", "op", "door", "naar"},
+}
+
+
+def title_language(normalised: str) -> str:
+    """The language whose function words the title uses most, with a clear lead (one word against none,
+    or at least twice the runner-up's), else ``""``."""
+    words = normalised.split()
+    if len(words) < 3:
+        return ""
+    counts = sorted(((sum(w in fw for w in words), lang) for lang, fw in _FUNCTION_WORDS.items()), reverse=True)
+    (best, lang), (second, _) = counts[0], counts[1]
+    return lang if best >= 1 and best >= 2 * second + 1 else ""

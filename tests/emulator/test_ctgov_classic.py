@@ -321,3 +321,11 @@ def test_the_protocols_registry_searches_find_the_completed_trials(classic_serve
     assert _all(classic_server, **without_status)[1] == sorted(completed + not_completed)
     refresh = ctgov_params(spec, ("2020-01-01", "2025-12-31"))
     assert _all(classic_server, **refresh) == (0, [])
+
+
+def test_readme_mapping_table_lists_every_row(project_dir):
+    readme = (project_dir / "scripts" / "reprisma" / "emulator" / "README.md").read_text(encoding="utf-8")
+    for classic, v2, _kind in cc.FIELD_MAP:
+        assert f"| `{classic}` | `{v2}` |" in readme, (classic, v2)
+    for classic in cc.UNMAPPED:
+        assert f"- `{classic}`:" in readme

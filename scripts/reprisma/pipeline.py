@@ -78,7 +78,7 @@ def decision_files(protocol: Protocol, base: Path = Path(".")) -> list[Path]:
 
 
 def derive_screening(records: list[dict], clusters: list[dict], eligibility: list[dict], protocol: Protocol,
-                     files: list[Path]) -> dict:
+                     files: list[Path], base: Path = Path(".")) -> dict:
     """Resolved human decisions on the records that reached screening, in ledger terms, plus
     the conflicts, Cohen's kappa and the ranked list of what is left to screen.
 
@@ -127,7 +127,7 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "reports_not_retrieved": ft["not_retrieved"],
         "reports_excluded": ft["reasons"],
         "reports_included": ft["include"],
-        "studies_included": count_studies(records, clusters, included),
+        "studies_included": count_studies(records, clusters, included, study_links_file(protocol, base)),
         "reports_pending": ft["pending"] + ft.get("not_screened", 0),
         "reports_held": ft["held"],
         # records_pending and reports_pending broken down: why each still waits
@@ -179,16 +179,29 @@ def unresolved_conflicts(decisions, conflict_rows, by_id: dict, settings) -> lis
             for rid, stage in zip(open_["record_id"], open_["stage"])]
 
 
-def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str]) -> int:
+def study_links_file(protocol: Protocol, base: Path = Path(".")) -> Path | None:
+    """The protocol's study-links table (``dedup.study_links``; it may not exist)."""
+    name = (protocol.config.get("dedup") or {}).get("study_links")
+    return base / name if name else None
+
+
+def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str],
+                  study_links: Path | None = None) -> int:
     """PRISMA 2020 studies behind the included reports: reports of one registered trial (its NCT
-    id in DataBank lists, secondary ids or the abstract) count once."""
-    if not report_ids:
-        return 0
+    id in DataBank lists, secondary ids or the abstract; a registration's results references;
+    a reviewer's row in ``study_links``, the protocol's ``dedup.study_links``) count once. The
+    study-links file is validated even when nothing is included yet."""
     import pandas as pd
 
     from reprisma.dedup import link_studies
+    from reprisma.dedup.study_links import check_study_links, load_study_links
 
-    links = link_studies(records, pd.DataFrame(clusters))
+    table = load_study_links(study_links)
+    if not report_ids:
+        if table is not None:
+            check_study_links(table, {c["record_id"]: c["cluster_id"] for c in clusters})
+        return 0
+    links = link_studies(records, pd.DataFrame(clusters), table)
     return int(links.loc[links["record_id"].isin(report_ids), "study_id"].nunique())
 
 
@@ -227,7 +240,7 @@ def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> 
     records = derive_records(capture)
     clusters, dedup_result = derive_dedup(records, protocol)
     eligibility = derive_eligibility(records, clusters, protocol, base)
-    screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base))
+    screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base), base)
     counts = derive_counts(protocol, capture, records, clusters, eligibility, screening)
     return {"records": records, "clusters": clusters, "dedup": summary(dedup_result, pd.DataFrame(records)),
             "eligibility": eligibility,

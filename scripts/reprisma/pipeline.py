@@ -90,7 +90,7 @@ def derive_refresh(protocol: Protocol, capture: Capture, records: list[dict]):
 
 
 def derive_screening(records: list[dict], clusters: list[dict], eligibility: list[dict], protocol: Protocol,
-                     files: list[Path], refresh=None) -> dict:
+                     files: list[Path], refresh=None, base: Path = Path(".")) -> dict:
     """Resolved human decisions on the records that reached screening, in ledger terms, plus
     the conflicts, Cohen's kappa and the ranked list of what is left to screen.
 
@@ -149,7 +149,7 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "decisions_files": [str(f) for f in files],
         # records whose screening is finished this round (the next round carries them forward)
         "complete_record_ids": complete,
-        "included_study_ids": study_ids(records, clusters, included),
+        "included_study_ids": study_ids(records, clusters, included, study_links_file(protocol, base)),
         "carried_forward": {"clusters": len(carried),
                             "decisions": int(kept_apart["record_id"].isin(set(carried)).sum())},
         "decisions_on_departed_records": _rows_for(kept_apart[kept_apart["record_id"].isin(set(departed))],
@@ -163,7 +163,7 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "reports_not_retrieved": ft["not_retrieved"],
         "reports_excluded": ft["reasons"],
         "reports_included": ft["include"],
-        "studies_included": count_studies(records, clusters, included),
+        "studies_included": count_studies(records, clusters, included, study_links_file(protocol, base)),
         "reports_pending": ft["pending"] + ft.get("not_screened", 0),
         "reports_held": ft["held"],
         # records_pending and reports_pending broken down: why each still waits
@@ -222,22 +222,37 @@ def _rows_for(rows, extra) -> list[dict]:
     return sorted(out, key=lambda d: (d["record_id"], d["stage"], d["reviewer"], d["where"]))
 
 
-def study_ids(records: list[dict], clusters: list[dict], report_ids: list[str]) -> list[str]:
-    """The PRISMA 2020 studies (NCT id, or the cluster of a report no trial links) behind reports."""
-    if not report_ids:
-        return []
+def study_links_file(protocol: Protocol, base: Path = Path(".")) -> Path | None:
+    """The protocol's study-links table (``dedup.study_links``; it may not exist)."""
+    name = (protocol.config.get("dedup") or {}).get("study_links")
+    return base / name if name else None
+
+
+def study_ids(records: list[dict], clusters: list[dict], report_ids: list[str],
+              study_links: Path | None = None) -> list[str]:
+    """The PRISMA 2020 studies behind reports: reports of one registered trial (its NCT id in
+    DataBank lists, secondary ids or the abstract; a registration's results references; a
+    reviewer's row in ``study_links``, the protocol's ``dedup.study_links``) are one study; a
+    report no trial links is its own (its cluster). The study-links file is validated even when
+    nothing is included yet."""
     import pandas as pd
 
     from reprisma.dedup import link_studies
+    from reprisma.dedup.study_links import check_study_links, load_study_links
 
-    links = link_studies(records, pd.DataFrame(clusters))
+    table = load_study_links(study_links)
+    if not report_ids:
+        if table is not None:
+            check_study_links(table, {c["record_id"]: c["cluster_id"] for c in clusters})
+        return []
+    links = link_studies(records, pd.DataFrame(clusters), table)
     return sorted(set(links.loc[links["record_id"].isin(report_ids), "study_id"]))
 
 
-def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str]) -> int:
-    """PRISMA 2020 studies behind the included reports: reports of one registered trial (its NCT
-    id in DataBank lists, secondary ids or the abstract) count once."""
-    return len(study_ids(records, clusters, report_ids))
+def count_studies(records: list[dict], clusters: list[dict], report_ids: list[str],
+                  study_links: Path | None = None) -> int:
+    """How many PRISMA 2020 studies the reports are (see :func:`study_ids`)."""
+    return len(study_ids(records, clusters, report_ids, study_links))
 
 
 def screening_progress(decisions, ta_final) -> list[dict]:
@@ -277,7 +292,8 @@ def derive_all(protocol: Protocol, capture: Capture, base: Path = Path(".")) -> 
     refresh = derive_refresh(protocol, capture, records)
     clusters, dedup_result = derive_dedup(records, protocol)
     eligibility = derive_eligibility(records, clusters, protocol, base, refresh)
-    screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base), refresh)
+    screening = derive_screening(records, clusters, eligibility, protocol, decision_files(protocol, base), refresh,
+                                 base)
     counts = derive_counts(protocol, capture, records, clusters, eligibility, screening, refresh)
     return {"records": records, "refresh": refresh, "clusters": clusters,
             "dedup": summary(dedup_result, pd.DataFrame(records)), "eligibility": eligibility,

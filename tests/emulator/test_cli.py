@@ -56,3 +56,31 @@ def test_cli_unknown_language_matches_lets_psynamic_records_through_a_language_l
 
     assert count() == 0
     assert count("--unknown-language-matches") == 1
+
+
+def test_cli_serves_classic_xml_with_its_processing_day():
+    cmd = [sys.executable, "-m", "reprisma.emulator", "--ctgov-classic-xml", str(CTGOV.parent / "ctgov-2020")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.stdout.readline()
+        second = proc.stdout.readline()
+        assert "(12 studies)" in second
+        ctgov = re.search(r"(http://127\.0\.0\.1:\d+/api/v2)", second).group(1)
+        assert requests.get(ctgov + "/version", timeout=10).json()["dataTimestamp"] == "2020-07-28T00:00:00"
+        r = requests.get(ctgov + "/studies", params={"query.intr": "psilocybin", "filter.overallStatus": "COMPLETED"},
+                         timeout=10)
+        assert [s["protocolSection"]["identificationModule"]["nctId"] for s in r.json()["studies"]] == [
+            "NCT00302744", "NCT00802282"]
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_rejects_a_bad_data_timestamp():
+    out = subprocess.run([sys.executable, "-m", "reprisma.emulator", "--ctgov-classic-xml",
+                          str(CTGOV.parent / "ctgov-2020"), "--data-timestamp", "July 2020"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "--data-timestamp: data_timestamp 'July 2020' is not yyyy-MM-ddTHH:mm:ss" in out.stderr

@@ -210,3 +210,18 @@ def test_extra_data_after_the_page():
 def test_top_level_not_an_object():
     with pytest.raises(RawResponseError, match="line 1, column 1: not valid JSON"):
         _parse_text("[1, 2]", 64)
+
+
+def test_results_pmids_list_only_results_references():
+    """NCT02513394's four genuine references are all DERIVED (NLM linked them): none is a results
+    reference. The classic-XML records served by the emulator carry RESULT ones (NCT00090064)."""
+    rec = parse(FIX / "mcode" / "NCT02513394.json")[0]
+    assert rec["results_pmids"] == []
+    from reprisma.emulator.ctgov_classic import read_classic_xml
+
+    study, _day = read_classic_xml(FIX.parent / "ctgov-2020" / "NCT00090064.xml")
+    page = {"studies": [study]}
+    stream = io.BytesIO(json.dumps(page).encode())
+    rec = list(iter_ctgov_records(stream, raw_file="raw/p.json", search_ids=["ct"]))[0]
+    validate_record(rec)
+    assert rec["results_pmids"] == ["20643699", "23172889"]

@@ -3,6 +3,10 @@
 REMOVED_BEFORE_SCREENING = ([CONFIG["removed_before_screening"]]
                             if os.path.exists(CONFIG["removed_before_screening"]) else [])
 
+# reviewers' study links (config/study_links.tsv: link/unlink two records as reports of one
+# study); a missing file means none, an existing one is an input of the screening rule
+STUDY_LINKS = [CONFIG["dedup"]["study_links"]] if os.path.exists(CONFIG["dedup"]["study_links"]) else []
+
 
 rule eligibility:
     input:
@@ -28,6 +32,7 @@ rule screening:
         eligibility=f"{RESULTS}/eligibility.tsv",
         refresh=f"{RESULTS}/refresh.json",
         decisions=DECISION_FILES,
+        study_links=STUDY_LINKS,
     output:
         summary=f"{RESULTS}/screening.json",
         conflicts=f"{STAGED}/screening_conflicts.tsv",

@@ -139,39 +139,14 @@ def deduplicate(
     )
 
 
-def link_studies(records: pd.DataFrame | Iterable[dict], clusters: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Link ClinicalTrials.gov registrations to the reports that cite them (PRISMA 2020 studies).
+def link_studies(records: pd.DataFrame | Iterable[dict], clusters: pd.DataFrame | None = None,
+                 links: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Link ClinicalTrials.gov registrations to the reports of the same trial (PRISMA 2020 studies):
+    by NCT id, by the registration's results references and by the reviewers' study links
+    (``links``, from :func:`reprisma.dedup.study_links.load_study_links`). See that module."""
+    from .study_links import link_studies as _link_studies
 
-    A study is an NCT id: its registration (``ctgov:NCT...``) and every record whose ``nct_ids``
-    (DataBank/accession lists, secondary ids) or abstract mention it. A record that mentions no
-    NCT id is its own study (its ``cluster_id`` when ``clusters`` is given, so duplicates count
-    once). A report of several trials belongs to each of them.
-
-    Returns one row per (study, record): ``study_id``, ``record_id``, ``role`` (``registration``
-    or ``report``), ``linked_by`` (``registration``, ``nct_id`` or ``none``), sorted.
-    """
-    df = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records))
-    prepped = prep(df)
-    cid = (dict(zip(clusters["record_id"], clusters["cluster_id"])) if clusters is not None
-           else dict(zip(prepped["record_id"], prepped["record_id"])))
-    # NCT ids known for a cluster: any member's registration or mention.
-    cluster_ncts: dict[str, set[str]] = {}
-    for rid, reg, mentioned in zip(prepped["record_id"], prepped["n_registration"], prepped["n_nct_mentioned"]):
-        s = cluster_ncts.setdefault(cid[rid], set())
-        if reg:
-            s.add(reg)
-        s.update(mentioned.split())
-    rows = []
-    for rid, reg in zip(prepped["record_id"], prepped["n_registration"]):
-        ncts = cluster_ncts[cid[rid]]
-        role = "registration" if reg else "report"
-        if ncts:
-            for nct in sorted(ncts):
-                rows.append((nct, rid, role, "registration" if reg == nct else "nct_id"))
-        else:
-            rows.append((cid[rid], rid, role, "none"))
-    out = pd.DataFrame(rows, columns=["study_id", "record_id", "role", "linked_by"])
-    return out.sort_values(["study_id", "record_id"], kind="stable").reset_index(drop=True)
+    return _link_studies(records, clusters, links)
 
 
 def summary(result: DedupResult, records: pd.DataFrame, examples: int = 5) -> dict:

@@ -44,30 +44,38 @@ def _schema() -> dict:
 
 def load_overrides(path: str | Path) -> pd.DataFrame:
     """Read and validate an overrides TSV. Adds ``file`` and ``line`` columns for messages."""
+    return read_pair_table(path, _schema(), OverrideError)
+
+
+def read_pair_table(path: str | Path, row_schema: dict, error: type[Exception] = OverrideError) -> pd.DataFrame:
+    """Read a human-edited table of record pairs (``action``, ``record_id_a``, ``record_id_b``,
+    ``reason``, ``reviewer``; header required; blank and ``#`` lines skipped), each row validated
+    against ``row_schema`` (JSON Schema); the first problem raises ``error("FILE:LINE: ...")``.
+    Shared by the dedup overrides and the study links (:mod:`reprisma.dedup.study_links`)."""
     path = Path(path)
-    validator = jsonschema.Draft202012Validator(_schema())
+    validator = jsonschema.Draft202012Validator(row_schema)
     rows = []
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t")
         header = next(reader, None)
         if header is None:
-            raise OverrideError(f"{path}:1: empty file, expected the header row " + "<TAB>".join(COLUMNS))
+            raise error(f"{path}:1: empty file, expected the header row " + "<TAB>".join(COLUMNS))
         header = [h.strip() for h in header]
         if header != COLUMNS:
-            raise OverrideError(f"{path}:1: header must be {COLUMNS}, got {header}")
+            raise error(f"{path}:1: header must be {COLUMNS}, got {header}")
         for lineno, row in enumerate(reader, start=2):
             if not row or all(not c.strip() for c in row) or row[0].startswith("#"):
                 continue
             if len(row) != len(COLUMNS):
-                raise OverrideError(f"{path}:{lineno}: expected {len(COLUMNS)} tab-separated columns, got {len(row)}")
+                raise error(f"{path}:{lineno}: expected {len(COLUMNS)} tab-separated columns, got {len(row)}")
             rec = {k: v.strip() for k, v in zip(COLUMNS, row)}
             errors = sorted(validator.iter_errors(rec), key=lambda e: list(e.path))
             if errors:
                 e = errors[0]
                 where = ".".join(str(p) for p in e.path) or "row"
-                raise OverrideError(f"{path}:{lineno}: {where}: {e.message}")
+                raise error(f"{path}:{lineno}: {where}: {e.message}")
             if rec["record_id_a"] == rec["record_id_b"]:
-                raise OverrideError(f"{path}:{lineno}: record_id_a and record_id_b are the same")
+                raise error(f"{path}:{lineno}: record_id_a and record_id_b are the same")
             rows.append({**rec, "file": str(path), "line": lineno})
     return pd.DataFrame(rows, columns=COLUMNS + ["file", "line"])
 

@@ -20,6 +20,11 @@ Three kinds of input, all real data:
   ("LABEL: text ...") and that text is kept as one AbstractText.
 * ClinicalTrials.gov API v2 JSON: single-study files (``{"protocolSection": ...}``) and search
   pages (``{"studies": [...]}``). The study objects are kept as parsed (key order preserved).
+* ClinicalTrials.gov classic XML (``<clinical_study>``, the registry's former bulk download
+  ``AllPublicXML``): each record is converted field by field to the v2 study structure by
+  :mod:`reprisma.emulator.ctgov_classic` (only what the record holds). The day the registry
+  processed the data (``required_header/download_date``) is kept in ``Corpus.ctgov_processed``:
+  :meth:`Corpus.ctgov_data_timestamp` is what ``/api/v2/version`` should say for them.
 
 Records are unioned by identifier: the first occurrence wins, in the order the paths are given
 (directories are expanded in sorted order), so the corpus is deterministic.
@@ -113,6 +118,11 @@ class Corpus:
     pubmed: dict[str, PubmedRecord] = field(default_factory=dict)
     ctgov: dict[str, CtgovStudy] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)  # files in a directory that were not corpus files
+    ctgov_processed: list[dt.date] = field(default_factory=list)  # classic XML download dates
+
+    def ctgov_data_timestamp(self) -> str | None:
+        """``yyyy-MM-ddT00:00:00`` of the newest classic-XML processing date, None without classic XML."""
+        return f"{max(self.ctgov_processed).isoformat()}T00:00:00" if self.ctgov_processed else None
 
     def add_pubmed(self, rec: PubmedRecord) -> bool:
         if rec.pmid in self.pubmed:
@@ -468,8 +478,10 @@ def _expand(paths: Iterable, suffixes: tuple[str, ...]) -> list[tuple[Path, bool
     return out
 
 
-def load_corpus(pubmed_xml: Sequence = (), psynamic_csv: Sequence = (), ctgov_json: Sequence = ()) -> Corpus:
-    """Load and union the given files (first occurrence of a PMID / NCT id wins).
+def load_corpus(pubmed_xml: Sequence = (), psynamic_csv: Sequence = (), ctgov_json: Sequence = (),
+                ctgov_classic_xml: Sequence = ()) -> Corpus:
+    """Load and union the given files (first occurrence of a PMID / NCT id wins; v2 JSON before
+    classic XML).
 
     Directories are searched recursively (sorted); a file found in a directory that is not of the
     expected kind (e.g. an esearch result next to efetch files) is listed in ``corpus.skipped``
@@ -499,4 +511,11 @@ def load_corpus(pubmed_xml: Sequence = (), psynamic_csv: Sequence = (), ctgov_js
             continue
         for s in studies:
             corpus.add_ctgov(s)
+    if ctgov_classic_xml:
+        from .ctgov_classic import read_classic_xml
+
+        for path, _explicit in _expand(ctgov_classic_xml, (".xml",)):
+            study, processed = read_classic_xml(path)
+            if corpus.add_ctgov(index_study(study, str(path))) and processed:
+                corpus.ctgov_processed.append(processed)
     return corpus

@@ -14,6 +14,9 @@ Field rules:
   protocol's ``eligibility.registry_date_field`` (default ``first_posted_date``).
 * nct_ids: the study's NCT number, its ``nctIdAliases`` (obsolete numbers merged into it) and any
   ``secondaryIdInfos`` id that is an NCT number; sorted, unique.
+* results_pmids: the PMIDs of ``referencesModule.references`` whose ``type`` is ``RESULT`` (the
+  registrant's or NLM's "results reference": a publication reporting the trial's results);
+  background and derived references are not listed. Sorted, unique.
 * mesh_terms: the MeSH terms CT.gov derived for conditions and interventions
   (``derivedSection`` browse modules), when the response has them; keywords: ``conditionsModule.keywords``.
 * authors [], journal None, doi None, languages [].
@@ -106,6 +109,9 @@ def study_record(study: dict, *, raw_file: str, search_ids: list[str], name: str
         if isinstance(sid, str) and NCT_RE.match(sid.strip().upper()):
             nct_ids.add(sid.strip().upper())
 
+    results_pmids = sorted({ref["pmid"].strip() for ref in _list(_get(ps, "referencesModule", "references"))
+                            if isinstance(ref, dict) and ref.get("type") == "RESULT"
+                            and isinstance(ref.get("pmid"), str) and ref["pmid"].strip().isdigit()}, key=int)
     start = iso_or_none(_get(status, "startDateStruct", "date"))
     count = _get(design, "enrollmentInfo", "count")
     enrollment = int(count) if isinstance(count, (int, float)) and not isinstance(count, bool) else None
@@ -118,6 +124,7 @@ def study_record(study: dict, *, raw_file: str, search_ids: list[str], name: str
         search_ids=list(search_ids),
         raw_file=raw_file,
         nct_ids=sorted(nct_ids),
+        results_pmids=results_pmids,
         title=squash(ident.get("briefTitle")) or squash(ident.get("officialTitle")),
         abstract=squash(_get(ps, "descriptionModule", "briefSummary")) or None,
         year=int(start[:4]) if start else None,

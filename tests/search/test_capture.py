@@ -115,6 +115,7 @@ def test_ctgov_capture_pages_by_token(tmp_path, eutils, ctgov):
     Fault(kind="truncate_body", times=2, path="efetch.fcgi"),
     Fault(kind="slow", delay=0.5, times=1, path="efetch.fcgi"),
     Fault(kind="expire_webenv", times=1, path="efetch.fcgi", after=1),
+    Fault(kind="count_mismatch", missing=1, times=1, path="efetch.fcgi"),
 ], ids=lambda f: f"{f.kind}-{f.status}")
 def test_transient_faults_are_survived(tmp_path, eutils, ctgov, fault):
     protocol = make_protocol(eutils, ctgov)
@@ -144,10 +145,14 @@ def test_count_mismatch_fails_naming_what_is_missing(tmp_path, eutils, ctgov):
 
 
 def test_efetch_serving_fewer_fails_naming_ids(tmp_path, eutils, ctgov):
+    """A short batch is never stored: retried, and when it stays short the error names the ids."""
     protocol = make_protocol(eutils, ctgov)
-    eutils.faults.queue(Fault(kind="count_mismatch", missing=1, path="efetch.fcgi"))
-    with pytest.raises(CaptureError, match=r"pm: received \d+ records, PubMed announced \d+; missing 1 \(first: \d+\)"):
+    eutils.faults.queue(Fault(kind="count_mismatch", missing=1, times=50, path="efetch.fcgi"))
+    with pytest.raises(ServiceError, match=r"pm: .*efetch batch at retstart 0: asked for 10 records, received 9; "
+                                           r"missing 1 \(first: \d+\).*gave up after 6 attempts"):
         capture(protocol, tmp_path, "c1")
+    assert not list((tmp_path / "t" / ".partial-c1").rglob("efetch-*"))
+    assert not (tmp_path / "t" / "LOCK").exists()
 
 
 def test_ctgov_total_larger_than_served_fails(tmp_path, eutils, ctgov):

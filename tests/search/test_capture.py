@@ -1,69 +1,14 @@
 """The capture code against the emulators over real loopback HTTP: happy path and every fault."""
 
 import json
-import time
-from pathlib import Path
 
 import pytest
+from search_helpers import make_protocol, served_pmids
 
-from reprisma.emulator import CtgovEmulator, EutilsEmulator, Fault, load_corpus
-from reprisma.protocol import pubmed_query, validate_config
+from reprisma.emulator import Fault
 from reprisma.search.capture import CaptureError, capture
 from reprisma.search.http import ServiceError
 from reprisma.snapshot import check_files, load_manifest, read_lock, read_raw
-
-TESTS = Path(__file__).resolve().parents[1]
-FIX = TESTS / "fixtures"
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(
-        pubmed_xml=[FIX / "pubmed" / "metapub", FIX / "pubmed" / "biopython"],
-        psynamic_csv=sorted((TESTS / "data" / "psynamic").glob("*.csv")),
-        ctgov_json=[FIX / "clinicaltrials" / "biomcp", FIX / "clinicaltrials" / "cyanheads"],
-    )
-
-
-@pytest.fixture
-def eutils(corpus):
-    with EutilsEmulator(corpus, rate_limit=True) as emu:
-        yield emu
-
-
-@pytest.fixture
-def ctgov(corpus):
-    with CtgovEmulator(corpus, data_timestamp="2026-08-11T00:00:00") as emu:
-        yield emu
-
-
-def make_protocol(eutils, ctgov, *, term="psilocybin", window=("2020-01-01", "2025-12-31"), batch=10,
-                  page_size=3, ctgov_search=None):
-    limits = {"date_field": "edat", "date_from": window[0], "date_to": window[1]}
-    searches = [{"id": "pm", "source": "pubmed", "term": term, "limits": limits,
-                 "query": pubmed_query(term, limits, window)}]
-    if ctgov_search:
-        searches.append({"id": "ct", "source": "ctgov", **ctgov_search})
-    return validate_config({
-        "protocol": {"id": "t", "title": "test"},
-        "searches": searches,
-        "services": {"eutils": {"base_url": eutils.base_url, "batch_size": batch},
-                     "ctgov": {"base_url": ctgov.base_url, "page_size": page_size}},
-    }, "test.yaml")
-
-
-def served_pmids(eutils, query):
-    """What the emulator serves for a query, asked directly (outside the rate limit)."""
-    import requests
-
-    limit, eutils.rate_limit = eutils.rate_limit, False
-    try:
-        r = requests.get(eutils.base_url + "esearch.fcgi",
-                         params={"db": "pubmed", "term": query, "retmax": "9999", "retmode": "json"})
-    finally:
-        eutils.rate_limit = limit
-    time.sleep(eutils.rate_window)  # our own look-up still counts in the emulator's window
-    return set(r.json()["esearchresult"]["idlist"])
 
 
 def test_pubmed_capture_pages_through_history_and_locks(tmp_path, eutils, ctgov, monkeypatch):

@@ -277,6 +277,14 @@ class HttpClient:
         return body
 
     def _attempt(self, method: str, url: str, params: dict, check) -> bytes:
+        try:
+            return self._attempt_once(method, url, params, check)
+        except Transient as e:
+            if e.retry_after is None:  # a broken exchange: never reuse its connection
+                self.session.close()
+            raise
+
+    def _attempt_once(self, method: str, url: str, params: dict, check) -> bytes:
         what = f"{method} {url}"
         self.limiter.wait()
         self.attempts_made += 1

@@ -5,19 +5,23 @@ import time
 from reprisma.protocol import pubmed_query, validate_config
 
 
-def make_protocol(eutils, ctgov, *, term="psilocybin", window=("2020-01-01", "2025-12-31"), batch=10,
-                  page_size=3, ctgov_search=None):
+def make_protocol(eutils, ctgov, **kw):
+    return validate_config(protocol_config(eutils, ctgov, **kw), "test.yaml")
+
+
+def protocol_config(eutils, ctgov, *, term="psilocybin", window=("2020-01-01", "2025-12-31"), batch=10,
+                    page_size=3, ctgov_search=None) -> dict:
     limits = {"date_field": "edat", "date_from": window[0], "date_to": window[1]}
     searches = [{"id": "pm", "source": "pubmed", "term": term, "limits": limits,
                  "query": pubmed_query(term, limits, window)}]
     if ctgov_search:
         searches.append({"id": "ct", "source": "ctgov", **ctgov_search})
-    return validate_config({
+    return {
         "protocol": {"id": "t", "title": "test"},
         "searches": searches,
         "services": {"eutils": {"base_url": eutils.base_url, "batch_size": batch},
                      "ctgov": {"base_url": ctgov.base_url, "page_size": page_size}},
-    }, "test.yaml")
+    }
 
 
 def served_pmids(eutils, query):

@@ -134,9 +134,10 @@ class EutilsClient:
         return 10.0 if api_key else 3.0
 
     def _send(self, endpoint: str, params: dict, check) -> tuple[bytes, dict]:
-        """POST (long queries fit) and return the body and the parameters as recorded (no secret)."""
-        sent = {**params, **self.identity}
-        wire = dict(sent)
+        """POST (long queries fit) and return the body and the parameters as recorded: no secret,
+        and the e-mail address only as ``(given)`` (snapshots are committed and shared)."""
+        wire = {**params, **self.identity}
+        sent = {**wire, "email": "(given)"} if "email" in wire else dict(wire)
         if self.api_key:
             wire["api_key"] = self.api_key
         body = self.http.request("POST", urljoin(self.base_url, endpoint), wire, check=check)

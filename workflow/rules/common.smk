@@ -6,11 +6,11 @@ from datetime import datetime, timezone
 
 from reprisma import code_fingerprint
 from reprisma.pipeline import decision_files
-from reprisma.protocol import ProtocolError, validate_config
+from reprisma.protocol import ProtocolError, validate_config_file
 from reprisma.snapshot import atomic_write_bytes, atomic_write_text
 
 try:
-    PROTOCOL = validate_config(config, workflow.configfiles[0] if workflow.configfiles else "config/config.yaml")
+    PROTOCOL = validate_config_file(config, workflow.configfiles[0] if workflow.configfiles else "config/config.yaml")
 except ProtocolError as e:
     sys.stderr.write(f"reprisma: {e}\n")
     sys.exit(2)

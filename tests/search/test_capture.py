@@ -172,3 +172,12 @@ def test_raw_bodies_are_kept_exactly(tmp_path, eutils, ctgov):
     eutils.rate_limit = False
     direct = requests.get(eutils.base_url + "efetch.fcgi", params={"db": "pubmed", "id": ",".join(ids), "retmode": "xml"})
     assert read_raw(out, first["path"]) == direct.content
+
+
+def test_warns_when_ncbi_email_is_unset(tmp_path, eutils, ctgov, monkeypatch, capfd):
+    monkeypatch.delenv("NCBI_EMAIL", raising=False)
+    capture(make_protocol(eutils, ctgov), tmp_path, "c1")
+    assert "warning: NCBI_EMAIL is not set" in capfd.readouterr().err
+    monkeypatch.setenv("NCBI_EMAIL", "someone@example.org")
+    capture(make_protocol(eutils, ctgov), tmp_path, "c2")
+    assert "NCBI_EMAIL" not in capfd.readouterr().err

@@ -269,3 +269,16 @@ def test_two_captures_at_once_share_one_budget(tmp_path, corpus, monkeypatch):
         # every request is accounted for: 2 x (esearch + batches) + the 2 injected 503s + our look-up
         efetch_esearch = [r for r in eu.requests if r.path.endswith(("esearch.fcgi", "efetch.fcgi"))]
         assert len(efetch_esearch) == 2 * (1 + n_batches) + 2 + 1
+
+
+def test_partial_captures_and_rate_limit_slots_are_git_ignored(project_dir):
+    """`git add snapshots` after a failed capture must not commit partial data."""
+    if subprocess.run(["git", "rev-parse"], cwd=project_dir, capture_output=True).returncode != 0:
+        pytest.skip("not a git checkout")
+    paths = ["snapshots/p/.partial-live-1/raw/pm/efetch-001-000000.xml.gz", "snapshots/p/.ratelimit/eutils",
+             "snapshots/p/.partial-live-1/.state/pm.json"]
+    r = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=project_dir, capture_output=True, text=True)
+    assert r.stdout.split() == paths
+    kept = subprocess.run(["git", "check-ignore", "--no-index", "snapshots/p/live-1/manifest.json"],
+                          cwd=project_dir, capture_output=True)
+    assert kept.returncode == 1

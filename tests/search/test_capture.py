@@ -181,3 +181,28 @@ def test_warns_when_ncbi_email_is_unset(tmp_path, eutils, ctgov, monkeypatch, ca
     monkeypatch.setenv("NCBI_EMAIL", "someone@example.org")
     capture(make_protocol(eutils, ctgov), tmp_path, "c2")
     assert "NCBI_EMAIL" not in capfd.readouterr().err
+
+
+def test_one_day_window_over_the_ceiling_is_one_line(tmp_path, eutils, ctgov):
+    from collections import Counter
+
+    from reprisma.search import capture as capture_mod
+    from reprisma.search.eutils import EutilsClient
+    from reprisma.search.http import HttpClient
+
+    protocol = make_protocol(eutils, ctgov, term="psilocybin OR ketamine", window=("2000-01-01", "2025-12-31"))
+    search = protocol.searches[0]
+    expected = served_pmids(eutils, search.query)
+    busiest = max(Counter(eutils.corpus.pubmed[p].entrez_date for p in expected).values())
+    assert busiest >= 2
+    client = EutilsClient(eutils.base_url, "reprisma", None, None, HttpClient(3.0))
+    with pytest.raises(CaptureError, match=rf"pm: the one-day window \S+ alone has {busiest} records, more than "
+                                           rf"PubMed's {busiest - 1} esearch limit; narrow the search"):
+        capture_mod.capture_pubmed(search, client, 10, tmp_path, esearch_max=busiest - 1)
+
+
+def test_a_wrong_service_address_fails_at_once(tmp_path, eutils, ctgov):
+    protocol = make_protocol(eutils, ctgov)
+    protocol.config["services"]["eutils"]["base_url"] = "htp://nowhere/"
+    with pytest.raises(ServiceError, match=r"pm: .*not a usable service address.*nothing is locked"):
+        capture(protocol, tmp_path, "c1")

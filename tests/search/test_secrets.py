@@ -53,6 +53,8 @@ def test_no_fault_prints_the_key_or_email(tmp_path, eutils, ctgov, monkeypatch, 
         try:
             capture(protocol, tmp_path, f"c{n}")
         except Exception as e:  # noqa: BLE001 - the message is what a user sees
+            assert type(e).__module__.startswith("reprisma."), f"{fault}: {type(e)} would be a traceback"
+            assert "\n" not in str(e)
             texts.append(f"{type(e).__name__}: {e}")
         assert eutils.faults.fired, fault
     out = capfd.readouterr()

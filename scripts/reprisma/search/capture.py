@@ -367,7 +367,9 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
             else:
                 entries.append(capture_ctgov(search, ctgov, ct["page_size"], partial))
         except ServiceError as e:
-            raise ServiceError(f"{search.id}: {e}; rerun the same command to resume") from None
+            hint = ("rerun the same command to resume" if "gave up after" in str(e)
+                    else "nothing is locked; fix the search or the service address and rerun")
+            raise ServiceError(f"{search.id}: {e}; {hint}") from None
     ids = {s.id for s in protocol.searches}
     raw = partial / "raw"
     for stale in sorted(p for p in raw.iterdir() if p.is_dir() and p.name not in ids) if raw.exists() else []:

@@ -295,6 +295,10 @@ class HttpClient:
                 resp = self.session.post(url, data=params, timeout=timeout, stream=True)
             else:
                 resp = self.session.get(url, params=params, timeout=timeout, stream=True)
+        except (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                requests.exceptions.InvalidSchema) as e:
+            raise ServiceError(f"{what}: not a usable service address ({type(e).__name__}); check "
+                               "services.*.base_url") from None
         except requests.Timeout as e:
             kind = "connecting" if isinstance(e, requests.ConnectTimeout) else "waiting for an answer"
             raise Transient(f"{what}: timed out {kind}", f"{self.service} did not answer in time") from None

@@ -161,8 +161,7 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
     if len(expected) != top.count:
         raise CaptureError(f"{sid}: esearch listed {len(expected)} distinct ids, announced Count {top.count}")
 
-    done_before = state.data["batches"]
-    state.data = {"batches": {}}
+    done_before = dict(state.data["batches"])  # each entry is checked again before it is trusted
     received: set[str] = set()
     reused = 0
     for k, (window, res) in enumerate(slices, 1):
@@ -174,7 +173,6 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
                 files.append({"path": rel, "size": done["size"], "sha256": done["sha256"],
                               "body_size": done["body_size"], "body_sha256": done["body_sha256"],
                               "request": {"endpoint": "efetch.fcgi", "params": done["params"]}})
-                state.data["batches"][rel] = done
                 received.update(want)
                 reused += 1
                 continue

@@ -237,10 +237,15 @@ def test_cycling_page_token_is_an_error(tmp_path, eutils, ctgov):
     assert not (tmp_path / "t" / "LOCK").exists()
 
 
-def test_two_captures_at_once_share_one_budget(tmp_path, corpus, monkeypatch):
+@pytest.mark.parametrize("key", [None, "SHARED-KEY-77"], ids=["no-key", "key"])
+def test_two_captures_at_once_share_one_budget(tmp_path, corpus, monkeypatch, key):
     """Two protocols captured at the same time (threads here, flock between them) against an
-    emulator answering 429 above NCBI's 3 requests/s: no 429, even with injected 5xx."""
-    monkeypatch.delenv("NCBI_API_KEY", raising=False)
+    emulator answering 429 above NCBI's rate (3 requests/s, 10 with a key): no 429, even with
+    injected 5xx."""
+    if key:
+        monkeypatch.setenv("NCBI_API_KEY", key)
+    else:
+        monkeypatch.delenv("NCBI_API_KEY", raising=False)
     with EutilsEmulator(corpus, rate_limit=True) as eu, CtgovEmulator(corpus) as ct:
         eu.faults.queue(Fault(kind="http_status", status=503, times=2, path="efetch.fcgi", retry_after=0))
         protocols = []

@@ -286,10 +286,7 @@ def read_protocol_file(path: str | Path) -> tuple[dict, dict]:
     """A protocol file strictly read: (config, line of every key path). UTF-8 only, valid YAML,
     no key given twice; every problem is one ``file:line: ...`` line."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ProtocolError(f"{path}: cannot read the protocol ({e.strerror})") from None
+    data = path.read_bytes()  # OSError as before: callers say where to run from
     text = _decode(path, data)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -279,27 +280,118 @@ def validate_config(config: dict, source_path: str = "config/config.yaml") -> Pr
     return Protocol(config, source_path)
 
 
-def read_protocol_yaml(path: Path) -> dict:
-    """One protocol file as a mapping (no inheritance resolved, nothing validated)."""
+def _decode(path: Path, data: bytes) -> str:
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ProtocolError(f"{path}:{line}:{col}: not UTF-8 (byte 0x{data[e.start]:02x}, as a Latin-1 "
+                            "editor writes é); save the file as UTF-8") from None
+
+
+def _yaml_error(path: Path, e: yaml.YAMLError) -> ProtocolError:
+    mark = getattr(e, "problem_mark", None)
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    return ProtocolError(f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}")
+
+
+def _key_lines(path: Path, node, keys: tuple = (), lines: dict | None = None) -> dict:
+    """Line of every key path in a composed YAML document; a key given twice in one mapping is
+    an error naming both lines (PyYAML would silently keep the last)."""
+    lines = {} if lines is None else lines
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for k, v in node.value:
+            if not isinstance(k, yaml.ScalarNode):
+                continue
+            if k.tag == "tag:yaml.org,2002:merge":
+                _key_lines(path, v, keys, lines)
+                continue
+            line = k.start_mark.line + 1
+            if k.value in seen:
+                raise ProtocolError(f"{path}:{line}: {_key_path(keys + (k.value,))}: duplicate key (first given at "
+                                    f"line {seen[k.value]}); a YAML key counts once, remove or merge one of them")
+            seen[k.value] = line
+            lines[keys + (k.value,)] = line
+            _key_lines(path, v, keys + (k.value,), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines[keys + (i,)] = item.start_mark.line + 1
+            _key_lines(path, item, keys + (i,), lines)
+    return lines
+
+
+def read_protocol_file(path: str | Path) -> tuple[dict, dict]:
+    """A protocol file strictly read: (config, line of every key path). UTF-8 only, valid YAML,
+    no key given twice; every problem is one ``file:line: ...`` line."""
+    path = Path(path)
+    data = path.read_bytes()  # OSError as before: callers say where to run from
+    text = _decode(path, data)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        lines = _key_lines(path, node)
+        config = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ProtocolError(f"{where}: not valid YAML: {getattr(e, 'problem', e)}") from None
+        raise _yaml_error(path, e) from None
     if not isinstance(config, dict):
         raise ProtocolError(f"{path}: (top level): expected a mapping of keys")
-    return config
+    return config, lines
+
+
+_KEY_PART = re.compile(r"([^.\[\]()]+)|\[(\d+)\]|\([^)]*\)")
+
+
+def locate(error: ProtocolError, path: str | Path, lines: dict) -> ProtocolError:
+    """``file: key.path: what`` -> ``file:line: key.path: what`` (the line of the deepest part of
+    the key path the file has)."""
+    msg, prefix = str(error), f"{path}: "
+    if not msg.startswith(prefix):
+        return error
+    rest = msg[len(prefix):]
+    keys = []
+    for m in _KEY_PART.finditer(rest.split(": ", 1)[0]):
+        if m.group(1) is not None:
+            keys.append(m.group(1))
+        elif m.group(2) is not None:
+            keys.append(int(m.group(2)))
+    while keys and tuple(keys) not in lines:
+        keys.pop()
+    return ProtocolError(f"{path}:{lines[tuple(keys)]}: {rest}") if keys else error
+
+
+def validate_config_file(config: dict, path: str | Path) -> Protocol:
+    """:func:`validate_config` for a config that came from ``path`` (as Snakemake loads it): the
+    file is also read strictly (duplicate keys, encoding, syntax) and errors carry its lines."""
+    lines = read_protocol_file(path)[1] if Path(path).is_file() else {}
+    try:
+        return validate_config(config, str(path))
+    except ProtocolError as e:
+        raise locate(e, path, lines) from None
+
+
+def read_protocol_yaml(path: Path) -> dict:
+    """One protocol file as a mapping, strictly read (no inheritance resolved, nothing validated)."""
+    return read_protocol_file(path)[0]
 
 
 def load_protocol(path: str | Path, overrides: dict | None = None) -> Protocol:
-    """Read a protocol YAML file (its ``extends:`` chain resolved, plus --config style overrides)
-    and validate it."""
+    """Read a protocol YAML file strictly (its ``extends:`` chain resolved, plus --config style
+    overrides) and validate it; every error is one line naming the file and, where the file has
+    the key, its line."""
     path = Path(path)
-    config = resolve_extends(read_protocol_yaml(path), path)
+    config, lines = read_protocol_file(path)
+    if "extends" in config:
+        config = resolve_extends(config, path)
+        # the merged searches are renumbered: only a key path written exactly so in this file
+        # may take its line (an inherited key has none here)
+        lines = {k: v for k, v in lines.items() if "searches" not in k}
     if overrides:
         config = deep_update(config, overrides)
-    return validate_config(config, str(path))
+    try:
+        return validate_config(config, str(path))
+    except ProtocolError as e:
+        raise locate(e, path, lines) from None
 
 
 def resolve_extends(config: dict, path: Path, _chain: tuple[str, ...] = ()) -> dict:

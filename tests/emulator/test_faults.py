@@ -154,3 +154,25 @@ def test_biopython_retries_a_server_error(entrez, eutils):
     rec = entrez.read(entrez.esearch(db="pubmed", term="ketamine"))
     assert int(rec["Count"]) > 0
     assert [k for k, _ in eutils.faults.fired] == ["http_status"]
+
+
+def test_trickle_sends_the_whole_body_slowly(eutils):
+    honest = _esearch(eutils, term="ketamine").content
+    eutils.faults.queue(Fault(kind="trickle", chunk=100, delay=0.05, path="esearch.fcgi"))
+    t0 = time.monotonic()
+    r = _esearch(eutils, term="ketamine")
+    elapsed = time.monotonic() - t0
+    assert r.status_code == 200 and r.content == honest  # same answer, only slower
+    assert elapsed >= (len(honest) // 100) * 0.05 * 0.9
+    assert eutils.faults.fired == [("trickle", "/entrez/eutils/esearch.fcgi")]
+
+
+def test_cycle_token_points_back_at_the_page_served(ctgov):
+    params = {"pageSize": 2}
+    first = requests.get(ctgov.base_url + "/studies", params=params, timeout=5).json()
+    token = first["nextPageToken"]
+    ctgov.faults.queue(Fault(kind="cycle_token", path="/studies"))
+    again = requests.get(ctgov.base_url + "/studies", params={**params, "pageToken": token}, timeout=5).json()
+    assert again["nextPageToken"] == token  # the loop a capture must detect
+    normal = requests.get(ctgov.base_url + "/studies", params={**params, "pageToken": token}, timeout=5).json()
+    assert normal["nextPageToken"] != token and normal["studies"] == again["studies"]

@@ -1,69 +1,14 @@
 """The capture code against the emulators over real loopback HTTP: happy path and every fault."""
 
 import json
-import time
-from pathlib import Path
 
 import pytest
+from search_helpers import make_protocol, served_pmids
 
-from reprisma.emulator import CtgovEmulator, EutilsEmulator, Fault, load_corpus
-from reprisma.protocol import pubmed_query, validate_config
+from reprisma.emulator import Fault
 from reprisma.search.capture import CaptureError, capture
 from reprisma.search.http import ServiceError
 from reprisma.snapshot import check_files, load_manifest, read_lock, read_raw
-
-TESTS = Path(__file__).resolve().parents[1]
-FIX = TESTS / "fixtures"
-
-
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(
-        pubmed_xml=[FIX / "pubmed" / "metapub", FIX / "pubmed" / "biopython"],
-        psynamic_csv=sorted((TESTS / "data" / "psynamic").glob("*.csv")),
-        ctgov_json=[FIX / "clinicaltrials" / "biomcp", FIX / "clinicaltrials" / "cyanheads"],
-    )
-
-
-@pytest.fixture
-def eutils(corpus):
-    with EutilsEmulator(corpus, rate_limit=True) as emu:
-        yield emu
-
-
-@pytest.fixture
-def ctgov(corpus):
-    with CtgovEmulator(corpus, data_timestamp="2026-08-11T00:00:00") as emu:
-        yield emu
-
-
-def make_protocol(eutils, ctgov, *, term="psilocybin", window=("2020-01-01", "2025-12-31"), batch=10,
-                  page_size=3, ctgov_search=None):
-    limits = {"date_field": "edat", "date_from": window[0], "date_to": window[1]}
-    searches = [{"id": "pm", "source": "pubmed", "term": term, "limits": limits,
-                 "query": pubmed_query(term, limits, window)}]
-    if ctgov_search:
-        searches.append({"id": "ct", "source": "ctgov", **ctgov_search})
-    return validate_config({
-        "protocol": {"id": "t", "title": "test"},
-        "searches": searches,
-        "services": {"eutils": {"base_url": eutils.base_url, "batch_size": batch},
-                     "ctgov": {"base_url": ctgov.base_url, "page_size": page_size}},
-    }, "test.yaml")
-
-
-def served_pmids(eutils, query):
-    """What the emulator serves for a query, asked directly (outside the rate limit)."""
-    import requests
-
-    limit, eutils.rate_limit = eutils.rate_limit, False
-    try:
-        r = requests.get(eutils.base_url + "esearch.fcgi",
-                         params={"db": "pubmed", "term": query, "retmax": "9999", "retmode": "json"})
-    finally:
-        eutils.rate_limit = limit
-    time.sleep(eutils.rate_window)  # our own look-up still counts in the emulator's window
-    return set(r.json()["esearchresult"]["idlist"])
 
 
 def test_pubmed_capture_pages_through_history_and_locks(tmp_path, eutils, ctgov, monkeypatch):
@@ -115,6 +60,7 @@ def test_ctgov_capture_pages_by_token(tmp_path, eutils, ctgov):
     Fault(kind="truncate_body", times=2, path="efetch.fcgi"),
     Fault(kind="slow", delay=0.5, times=1, path="efetch.fcgi"),
     Fault(kind="expire_webenv", times=1, path="efetch.fcgi", after=1),
+    Fault(kind="count_mismatch", missing=1, times=1, path="efetch.fcgi"),
 ], ids=lambda f: f"{f.kind}-{f.status}")
 def test_transient_faults_are_survived(tmp_path, eutils, ctgov, fault):
     protocol = make_protocol(eutils, ctgov)
@@ -144,10 +90,14 @@ def test_count_mismatch_fails_naming_what_is_missing(tmp_path, eutils, ctgov):
 
 
 def test_efetch_serving_fewer_fails_naming_ids(tmp_path, eutils, ctgov):
+    """A short batch is never stored: retried, and when it stays short the error names the ids."""
     protocol = make_protocol(eutils, ctgov)
-    eutils.faults.queue(Fault(kind="count_mismatch", missing=1, path="efetch.fcgi"))
-    with pytest.raises(CaptureError, match=r"pm: received \d+ records, PubMed announced \d+; missing 1 \(first: \d+\)"):
+    eutils.faults.queue(Fault(kind="count_mismatch", missing=1, times=50, path="efetch.fcgi"))
+    with pytest.raises(ServiceError, match=r"pm: .*efetch batch at retstart 0: asked for 10 records, received 9; "
+                                           r"missing 1 \(first: \d+\).*gave up after 6 attempts"):
         capture(protocol, tmp_path, "c1")
+    assert not list((tmp_path / "t" / ".partial-c1").rglob("efetch-*"))
+    assert not (tmp_path / "t" / "LOCK").exists()
 
 
 def test_ctgov_total_larger_than_served_fails(tmp_path, eutils, ctgov):
@@ -222,3 +172,37 @@ def test_raw_bodies_are_kept_exactly(tmp_path, eutils, ctgov):
     eutils.rate_limit = False
     direct = requests.get(eutils.base_url + "efetch.fcgi", params={"db": "pubmed", "id": ",".join(ids), "retmode": "xml"})
     assert read_raw(out, first["path"]) == direct.content
+
+
+def test_warns_when_ncbi_email_is_unset(tmp_path, eutils, ctgov, monkeypatch, capfd):
+    monkeypatch.delenv("NCBI_EMAIL", raising=False)
+    capture(make_protocol(eutils, ctgov), tmp_path, "c1")
+    assert "warning: NCBI_EMAIL is not set" in capfd.readouterr().err
+    monkeypatch.setenv("NCBI_EMAIL", "someone@example.org")
+    capture(make_protocol(eutils, ctgov), tmp_path, "c2")
+    assert "NCBI_EMAIL" not in capfd.readouterr().err
+
+
+def test_one_day_window_over_the_ceiling_is_one_line(tmp_path, eutils, ctgov):
+    from collections import Counter
+
+    from reprisma.search import capture as capture_mod
+    from reprisma.search.eutils import EutilsClient
+    from reprisma.search.http import HttpClient
+
+    protocol = make_protocol(eutils, ctgov, term="psilocybin OR ketamine", window=("2000-01-01", "2025-12-31"))
+    search = protocol.searches[0]
+    expected = served_pmids(eutils, search.query)
+    busiest = max(Counter(eutils.corpus.pubmed[p].entrez_date for p in expected).values())
+    assert busiest >= 2
+    client = EutilsClient(eutils.base_url, "reprisma", None, None, HttpClient(3.0))
+    with pytest.raises(CaptureError, match=rf"pm: the one-day window \S+ alone has {busiest} records, more than "
+                                           rf"PubMed's {busiest - 1} esearch limit; narrow the search"):
+        capture_mod.capture_pubmed(search, client, 10, tmp_path, esearch_max=busiest - 1)
+
+
+def test_a_wrong_service_address_fails_at_once(tmp_path, eutils, ctgov):
+    protocol = make_protocol(eutils, ctgov)
+    protocol.config["services"]["eutils"]["base_url"] = "htp://nowhere/"
+    with pytest.raises(ServiceError, match=r"pm: .*not a usable service address.*nothing is locked"):
+        capture(protocol, tmp_path, "c1")

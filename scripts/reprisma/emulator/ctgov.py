@@ -409,4 +409,6 @@ class CtgovEmulator(LoopbackEmulator):
             body["totalCount"] = total
         if offset + size < len(hits):
             body["nextPageToken"] = self._token(offset + size, sig)
+            if fault is not None and fault.kind == "cycle_token":
+                body["nextPageToken"] = self._token(offset, sig)
         return Response(200, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode(), JSON_TYPE)

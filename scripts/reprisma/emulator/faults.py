@@ -27,6 +27,11 @@ Kinds:
                      articles; CT.gov ``totalCount`` is ``missing`` larger than the studies served.
 ``expire_webenv``    E-utilities forgets every WebEnv before answering, as when NCBI's history
                      server drops a session.
+``trickle``          answer normally, but send the body ``chunk`` bytes at a time with ``delay``
+                     seconds between pieces (each piece arrives within any read timeout; only a
+                     deadline on the whole answer stops it).
+``cycle_token``      CT.gov ``/studies``: the ``nextPageToken`` points back at the page just served
+                     (a paging loop; the real API has been seen to repeat tokens).
 """
 
 from __future__ import annotations
@@ -36,7 +41,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["Fault", "FaultPlan", "FAULT_KINDS"]
 
-FAULT_KINDS = ("http_status", "drop_connection", "truncate_body", "slow", "count_mismatch", "expire_webenv")
+FAULT_KINDS = ("http_status", "drop_connection", "truncate_body", "slow", "count_mismatch", "expire_webenv",
+               "trickle", "cycle_token")
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Fault:
     body: bytes | str | None = None
     content_type: str | None = None
     after: int = 0
+    chunk: int = 64
 
     def __post_init__(self):
         if self.kind not in FAULT_KINDS:
@@ -60,6 +67,8 @@ class Fault:
             raise ValueError("times must be >= 1")
         if self.missing < 1:
             raise ValueError("missing must be >= 1")
+        if self.chunk < 1:
+            raise ValueError("chunk must be >= 1")
         if not 0.0 <= self.keep < 1.0:
             raise ValueError("keep must be in [0, 1)")
 

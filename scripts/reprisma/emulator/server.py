@@ -178,7 +178,13 @@ class LoopbackEmulator:
             if fault is not None and fault.kind == "drop_connection":
                 handler.send_header("Connection", "close")
             handler.end_headers()
-            if handler.command != "HEAD":
+            if handler.command != "HEAD" and fault is not None and fault.kind == "trickle":
+                handler.wfile.flush()
+                for i in range(0, len(body), fault.chunk):
+                    handler.wfile.write(body[i:i + fault.chunk])
+                    handler.wfile.flush()
+                    time.sleep(fault.delay)
+            elif handler.command != "HEAD":
                 handler.wfile.write(body)
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):

@@ -1,12 +1,22 @@
 """Live capture: run every search of the protocol and write a verified snapshot.
 
-The capture is written into ``snapshots/<protocol>/.partial-<capture-id>/``. Each raw response
-is stored as soon as it arrives (atomically), so an interrupted capture resumes from its
-finished batches: a rerun with the same capture id re-issues the esearch (WebEnvs expire) and,
-when PubMed still returns the same id list, fetches only the batches that are missing. When all
-searches are complete and every received id set equals what the service announced, the manifest
-is written, the files are re-hashed, the directory is renamed into place and the LOCK is
-pointed at it.
+The capture is written into ``snapshots/<protocol>/.partial-<capture-id>/`` and is
+crash-consistent: a kill at any moment leaves only things a rerun of the same command either
+trusts or discards (and says so).
+
+* A PubMed efetch batch counts as done only once its body has been verified (it holds exactly
+  the PMIDs asked for, it is a complete ``<PubmedArticleSet>``, not an error page) and written
+  durably (write, fsync, rename), and then recorded in ``.state/<search>.json`` (written the same
+  way). A resume re-issues the esearch (WebEnvs expire) and reuses a batch only when its file is
+  intact and it covers the same ids at the same retstart and batch size as now; every other
+  leftover (``.tmp`` files, unrecorded or mismatched batches after a change of ``batch_size`` or
+  of the result set, files of searches no longer in the protocol) is deleted, with a message.
+* CT.gov pages are refetched on every attempt (page tokens are not stable across sessions);
+  a page token seen twice is a cycle and an error.
+* When every search is complete the manifest is written, every file re-hashed, ``.state``
+  removed, the directory renamed into place and (unless ``lock=False``) the LOCK pointed at it.
+  A rerun that finds the manifest already written, or the capture already in place but not
+  locked, verifies it and finishes the job.
 """
 
 from __future__ import annotations
@@ -21,10 +31,12 @@ from pathlib import Path
 import reprisma
 from reprisma.protocol import Protocol, Search, pubmed_query, sha256_json
 from reprisma.search.ctgov import CtgovClient, parse_json, study_nct
-from reprisma.search.eutils import ESEARCH_MAX, EutilsClient, efetch_pmids, split_window
-from reprisma.search.http import HttpClient, ServiceError, env_credentials, progress
-from reprisma.snapshot import (LOCK, MANIFEST, SnapshotError, read_lock, atomic_write_text, check_files, dumps_json,
-                               protocol_dir, read_raw, sha256_bytes, sha256_file, write_lock, write_raw)
+from reprisma.search.eutils import ESEARCH_MAX, EutilsClient, split_window
+from reprisma.search.http import HttpClient, RetryPolicy, ServiceError, env_credentials, progress
+from reprisma.snapshot import (LOCK, MANIFEST, SnapshotError, atomic_write_text, check_files, dumps_json,
+                               load_manifest, protocol_dir, read_lock, sha256_bytes, sha256_file, write_lock, write_raw)
+
+STATE_DIR = ".state"
 
 LIBRARIES = ("snakemake", "biopython", "requests", "urllib3", "pandas", "rapidfuzz", "jinja2", "jsonschema")
 
@@ -55,23 +67,22 @@ def id_list_sha256(ids) -> str:
     return sha256_bytes("\n".join(sorted(ids)).encode())
 
 
-class _Progress:
-    """Per-search resume state kept in the partial directory."""
+class _State:
+    """Per-search resume state: the verified batches, in ``.state/<search>.json``."""
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.data = json.loads(path.read_text()) if path.exists() else {}
+    def __init__(self, capture_dir: Path, sid: str):
+        self.path = capture_dir / STATE_DIR / f"{sid}.json"
+        self.data = {"batches": {}}
+        if self.path.exists():
+            try:
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+                if isinstance(data, dict) and isinstance(data.get("batches"), dict):
+                    self.data = data
+            except (ValueError, UnicodeDecodeError):
+                progress(f"{sid}: the resume state {self.path} is unreadable; fetching every batch again")
 
     def save(self):
         atomic_write_text(self.path, dumps_json(self.data))
-
-
-def _file_entry(capture_dir: Path, relpath: str, endpoint: str, params: dict) -> dict:
-    path = capture_dir / relpath
-    body = read_raw(capture_dir, relpath)
-    return {"path": relpath, "size": path.stat().st_size, "sha256": sha256_file(path),
-            "body_size": len(body), "body_sha256": sha256_bytes(body),
-            "request": {"endpoint": endpoint, "params": params}}
 
 
 def _store(capture_dir: Path, relpath: str, body: bytes, endpoint: str, params: dict) -> dict:
@@ -80,11 +91,40 @@ def _store(capture_dir: Path, relpath: str, body: bytes, endpoint: str, params: 
     return entry
 
 
+def _discard_leftovers(capture_dir: Path, sid: str, keep: set[str]) -> None:
+    """Delete files of ``raw/<sid>/`` that this attempt did not write or verify."""
+    sdir = capture_dir / "raw" / sid
+    if not sdir.exists():
+        return
+    gone = [p for p in sorted(sdir.rglob("*")) if p.is_file() and p.relative_to(capture_dir).as_posix() not in keep]
+    for p in gone:
+        p.unlink()
+    if gone:
+        progress(f"{sid}: discarded {len(gone)} file(s) an earlier attempt left that no longer fit "
+                 f"(first: {gone[0].name})")
+
+
+def _discard_tmp(partial: Path) -> None:
+    tmps = sorted(p for p in partial.rglob(".*.tmp") if p.is_file())
+    for p in tmps:
+        p.unlink()
+    if tmps:
+        progress(f"resuming {partial.name}: discarded {len(tmps)} half-written file(s) of an interrupted attempt")
+
+
+def _batch_ok(capture_dir: Path, rel: str, done: dict | None, retmax: int, want: list[str]) -> bool:
+    if not done or done.get("retmax") != retmax or done.get("ids_sha256") != id_list_sha256(want):
+        return False
+    path = capture_dir / rel
+    return path.exists() and path.stat().st_size == done.get("size") and sha256_file(path) == done.get("sha256")
+
+
 def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, capture_dir: Path,
                    esearch_max: int = ESEARCH_MAX) -> dict:
     started = utc_now()
     sid = search.id
-    state = _Progress(capture_dir / "raw" / sid / ".progress.json")
+    state = _State(capture_dir, sid)
+
     def query_for(window):
         return pubmed_query(search.spec["term"], search.limits, window)
 
@@ -105,7 +145,12 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
         n += 1
         files.append(_store(capture_dir, f"raw/{sid}/esearch-slice-{n:03d}.xml.gz", res.body, "esearch.fcgi", sent_s))
         if res.count > esearch_max:
-            pending[:0] = list(split_window(start, end))
+            try:
+                pending[:0] = list(split_window(start, end))
+            except ValueError:
+                raise CaptureError(
+                    f"{sid}: the one-day window {start} alone has {res.count} records, more than PubMed's "
+                    f"{esearch_max} esearch limit; narrow the search") from None
         else:
             slices.append(((start, end), res))
     sliced_total = sum(r.count for _, r in slices)
@@ -115,22 +160,24 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
     expected = sorted({i for _, r in slices for i in r.ids})
     if len(expected) != top.count:
         raise CaptureError(f"{sid}: esearch listed {len(expected)} distinct ids, announced Count {top.count}")
-    fingerprint = id_list_sha256(expected)
-    if state.data.get("id_list_sha256") != fingerprint:
-        state.data = {"id_list_sha256": fingerprint, "done": {}}
-        state.save()
 
+    done_before = dict(state.data["batches"])  # each entry is checked again before it is trusted
     received: set[str] = set()
+    reused = 0
     for k, (window, res) in enumerate(slices, 1):
         for retstart in range(0, res.count, batch_size):
             rel = f"raw/{sid}/efetch-{k:03d}-{retstart:06d}.xml.gz"
-            done = state.data["done"].get(rel)
-            if done and (capture_dir / rel).exists():
-                files.append(_file_entry(capture_dir, rel, "efetch.fcgi", done["params"]))
-                received.update(done["pmids"])
+            want = res.ids[retstart:retstart + batch_size]
+            done = done_before.get(rel)
+            if _batch_ok(capture_dir, rel, done, batch_size, want):
+                files.append({"path": rel, "size": done["size"], "sha256": done["sha256"],
+                              "body_size": done["body_size"], "body_sha256": done["body_sha256"],
+                              "request": {"endpoint": "efetch.fcgi", "params": done["params"]}})
+                received.update(want)
+                reused += 1
                 continue
             try:
-                body, sent_f = client.efetch(res.webenv, res.query_key, retstart, batch_size)
+                body, sent_f = client.efetch(res.webenv, res.query_key, retstart, batch_size, expect=want)
             except ServiceError as e:
                 if not any(m in str(e) for m in HISTORY_EXPIRED):
                     raise
@@ -139,15 +186,21 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
                 if id_list_sha256(again.ids) != id_list_sha256(res.ids):
                     raise CaptureError(f"{sid}: PubMed's result changed during the capture; start again") from None
                 res.webenv, res.query_key = again.webenv, again.query_key
-                body, sent_f = client.efetch(res.webenv, res.query_key, retstart, batch_size)
-            pmids = efetch_pmids(body)
+                body, sent_f = client.efetch(res.webenv, res.query_key, retstart, batch_size, expect=want)
             entry = _store(capture_dir, rel, body, "efetch.fcgi", sent_f)
             entry["request"]["params"] = {k2: v for k2, v in sent_f.items() if k2 != "WebEnv"} | {"WebEnv": "(history)"}
             files.append(entry)
-            state.data["done"][rel] = {"params": entry["request"]["params"], "pmids": pmids}
+            # durable and verified: only now does the batch count as done
+            state.data["batches"][rel] = {"retmax": batch_size, "ids_sha256": id_list_sha256(want),
+                                          "size": entry["size"], "sha256": entry["sha256"],
+                                          "body_size": entry["body_size"], "body_sha256": entry["body_sha256"],
+                                          "params": entry["request"]["params"]}
             state.save()
-            received.update(pmids)
+            received.update(want)
             progress(f"{sid}: {len(received)}/{top.count} records")
+    if reused:
+        progress(f"{sid}: reused {reused} verified batch(es) of an earlier attempt")
+    _discard_leftovers(capture_dir, sid, {f["path"] for f in files})
 
     missing = sorted(set(expected) - received)
     extra = sorted(received - set(expected))
@@ -176,8 +229,12 @@ def capture_ctgov(search: Search, client: CtgovClient, page_size: int, capture_d
     data_timestamp = parse_json(vbody, "/version").get("dataTimestamp")
 
     token, page, total, ncts = None, 0, None, []
+    seen_tokens: set[str] = set()
     while True:
         page += 1
+        if total is not None and page > -(-total // page_size) + 1:
+            raise CaptureError(f"{sid}: ClinicalTrials.gov is still paging after {page - 1} pages of {page_size} "
+                               f"for {total} studies; start again later")
         body, params = client.studies_page(search.params, page_size, token)
         files.append(_store(capture_dir, f"raw/{sid}/studies-{page:05d}.json.gz", body, "studies", params))
         data = parse_json(body, "/studies")
@@ -191,10 +248,15 @@ def capture_ctgov(search: Search, client: CtgovClient, page_size: int, capture_d
         progress(f"{sid}: {len(ncts)}/{total} studies")
         if not token:
             break
+        if token in seen_tokens:
+            raise CaptureError(f"{sid}: ClinicalTrials.gov sent page {page} a page token it had sent before "
+                               f"(a paging cycle); nothing is locked, start again later")
+        seen_tokens.add(token)
     if len(set(ncts)) != len(ncts):
         raise CaptureError(f"{sid}: a study came twice across pages ({len(ncts) - len(set(ncts))} repeats)")
     if len(ncts) != total:
         raise CaptureError(f"{sid}: received {len(ncts)} studies, ClinicalTrials.gov announced {total}")
+    _discard_leftovers(capture_dir, sid, {f["path"] for f in files})
     return {
         "search_id": sid, "source": "ctgov", "database": "ClinicalTrials.gov", "query": search.query,
         "window": list(search.window), "params": search.params, "query_translation": None,
@@ -216,34 +278,114 @@ def previous_capture(snapshot_root: Path, protocol_id: str, capture_id: str) -> 
     return {"capture_id": lock["capture_id"], "manifest_sha256": lock["manifest_sha256"]}
 
 
+def _verify_complete(directory: Path, protocol: Protocol, capture_id: str) -> tuple[dict | None, list[str]]:
+    """The manifest of a finished capture and its problems (an empty list: usable as it is)."""
+    try:
+        manifest = load_manifest(directory)
+    except SnapshotError as e:
+        return None, [str(e)]
+    problems = check_files(directory, manifest)
+    if manifest.get("protocol_id") != protocol.id or manifest.get("capture_id") != capture_id:
+        problems.append(f"{directory / MANIFEST}: belongs to {manifest.get('protocol_id')}/{manifest.get('capture_id')}")
+    if manifest.get("searches_sha256") != protocol.searches_sha256():
+        problems.append(f"{directory / MANIFEST}: was captured for other searches than the protocol's now")
+    return manifest, problems
+
+
+def _is_locked(snapshot_root: Path, protocol_id: str, capture_id: str) -> bool:
+    lock = protocol_dir(snapshot_root, protocol_id) / LOCK
+    try:
+        return json.loads(lock.read_text(encoding="utf-8")).get("capture_id") == capture_id
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _finish_existing(final: Path, protocol: Protocol, snapshot_root: Path, capture_id: str, lock: bool) -> Path:
+    """A capture already in place under this id: lock it if it is complete and not locked yet."""
+    if _is_locked(snapshot_root, protocol.id, capture_id):
+        raise SnapshotError(f"{final}: a capture with this id exists already; choose another capture_id")
+    manifest, problems = _verify_complete(final, protocol, capture_id)
+    if problems:
+        raise SnapshotError(f"{final}: a capture with this id exists already and cannot be finished: {problems[0]}; "
+                            "choose another capture_id")
+    if lock:
+        write_lock(snapshot_root, protocol.id, capture_id)
+        progress(f"{capture_id}: an earlier run had finished this capture but not locked it; verified and locked")
+    else:
+        progress(f"{capture_id}: complete and verified (not locked)")
+    return final
+
+
+def _publish(partial: Path, final: Path, snapshot_root: Path, protocol: Protocol, capture_id: str,
+             lock: bool) -> None:
+    manifest, problems = _verify_complete(partial, protocol, capture_id)
+    if problems:
+        raise CaptureError("capture failed its own verification:\n" + "\n".join(problems))
+    shutil.rmtree(partial / STATE_DIR, ignore_errors=True)
+    partial.rename(final)
+    if lock:
+        write_lock(snapshot_root, protocol.id, capture_id)
+
+
 def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str = "live",
-            slot_dir: Path | None = None, provenance: dict | None = None, lock: bool = True) -> Path:
-    """Run every search, write and verify the snapshot, lock it (``lock=False``: leave the LOCK to
-    the workflow's publish step, which moves it with the reports once every stage has succeeded).
+            slot_dir: Path | None = None, provenance: dict | None = None, *, lock: bool = True,
+            policy: RetryPolicy | None = None) -> Path:
+    """Run every search, write and verify the snapshot and (``lock=True``) lock it.
+
+    Rerunning the same ``capture_id`` resumes an interrupted capture, or verifies and locks one
+    that is complete but unlocked. ``lock=False`` leaves the LOCK alone (a publish step writes
+    it). ``policy`` sets retries and deadlines (default: :meth:`RetryPolicy.from_env`).
     Returns the capture directory."""
     pdir = protocol_dir(snapshot_root, protocol.id)
     final = pdir / capture_id
     if final.exists():
-        raise SnapshotError(f"{final}: a capture with this id exists already; choose another capture_id")
+        return _finish_existing(final, protocol, Path(snapshot_root), capture_id, lock)
     partial = pdir / f".partial-{capture_id}"
+    resuming = partial.exists()
     partial.mkdir(parents=True, exist_ok=True)
+    if resuming:
+        _discard_tmp(partial)
+        if (partial / MANIFEST).exists():
+            _, problems = _verify_complete(partial, protocol, capture_id)
+            if not problems:
+                progress(f"{capture_id}: an earlier run had written and verified everything; finishing it")
+                _publish(partial, final, Path(snapshot_root), protocol, capture_id, lock)
+                return final
+            (partial / MANIFEST).unlink()
+            progress(f"{capture_id}: discarded the manifest of an earlier attempt ({problems[0]})")
     creds = env_credentials()
+    if not creds["email"] and any(s.source == "pubmed" for s in protocol.searches):
+        progress("warning: NCBI_EMAIL is not set; NCBI asks every E-utilities user for a contact "
+                 "address (export NCBI_EMAIL=you@example.org)")
+    policy = policy or RetryPolicy.from_env()
     services = protocol.config["services"]
     eu, ct = services["eutils"], services["ctgov"]
     slot_dir = Path(slot_dir) if slot_dir else pdir / ".ratelimit"
     eutils = EutilsClient(eu["base_url"], eu["tool"], creds["email"], creds["api_key"],
-                          HttpClient(EutilsClient.rate(creds["api_key"]), slot_dir / "eutils"))
-    ctgov = CtgovClient(ct["base_url"], HttpClient(5.0, slot_dir / "ctgov"))
+                          HttpClient(EutilsClient.rate(creds["api_key"]), slot_dir / "eutils",
+                                     service="NCBI", policy=policy))
+    ctgov = CtgovClient(ct["base_url"], HttpClient(5.0, slot_dir / "ctgov", service="ClinicalTrials.gov",
+                                                   policy=policy))
 
     predecessor = previous_capture(snapshot_root, protocol.id, capture_id)
     started = utc_now()
     entries = []
     for search in protocol.searches:
         progress(f"capturing {search.id} from {search.database}")
-        if search.source == "pubmed":
-            entries.append(capture_pubmed(search, eutils, eu["batch_size"], partial))
-        else:
-            entries.append(capture_ctgov(search, ctgov, ct["page_size"], partial))
+        try:
+            if search.source == "pubmed":
+                entries.append(capture_pubmed(search, eutils, eu["batch_size"], partial))
+            else:
+                entries.append(capture_ctgov(search, ctgov, ct["page_size"], partial))
+        except ServiceError as e:
+            hint = ("rerun the same command to resume" if "gave up after" in str(e)
+                    else "nothing is locked; fix the search or the service address and rerun")
+            raise ServiceError(f"{search.id}: {e}; {hint}") from None
+    ids = {s.id for s in protocol.searches}
+    raw = partial / "raw"
+    for stale in sorted(p for p in raw.iterdir() if p.is_dir() and p.name not in ids) if raw.exists() else []:
+        shutil.rmtree(stale)
+        progress(f"discarded {stale.name}: a search of an earlier attempt that the protocol no longer has")
     manifest = {
         "format": 1,
         "protocol_id": protocol.id,
@@ -264,15 +406,8 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
     }
     if provenance:
         manifest["provenance"] = provenance
-    for p in partial.rglob(".progress.json"):
-        p.unlink()
     atomic_write_text(partial / MANIFEST, dumps_json(manifest))
-    problems = check_files(partial, manifest)
-    if problems:
-        raise CaptureError("capture failed its own verification:\n" + "\n".join(problems))
-    partial.rename(final)
-    if lock:
-        write_lock(snapshot_root, protocol.id, capture_id)
-    shutil.rmtree(slot_dir, ignore_errors=True)
-    progress(f"captured {capture_id}: {sum(e['records_received'] for e in entries)} records in {final}")
+    _publish(partial, final, Path(snapshot_root), protocol, capture_id, lock)
+    progress(f"captured {capture_id}: {sum(e['records_received'] for e in entries)} records in {final}"
+             + ("" if lock else " (not locked)"))
     return final

@@ -14,9 +14,20 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from urllib.parse import urljoin
 
-from reprisma.search.http import BadBody, HttpClient, ServiceError
+from reprisma.search.http import BadBody, HttpClient, ServiceError, register_secret, scrub
 
 ESEARCH_MAX = 9999
+# NCBI back-end hiccups reported inside an HTTP 200 ``<ERROR>``: retried, unlike a refused query.
+TRANSIENT_ERRORS = ("Search Backend failed", "Backend failed", "temporarily unavailable",
+                    "Internal Server Error", "Service unavailable", "timed out", "try again")
+# ...except the genuine retstart-ceiling message, which also starts "Search Backend failed".
+PERMANENT_ERRORS = ("cannot be larger than 9998",)
+
+
+def transient_error(message: str) -> bool:
+    low = message.lower()
+    return (any(m.lower() in low for m in TRANSIENT_ERRORS)
+            and not any(m.lower() in low for m in PERMANENT_ERRORS))
 
 
 @dataclass
@@ -35,11 +46,13 @@ def parse_esearch(body: bytes) -> EsearchResult:
     try:
         root = ET.fromstring(body)
     except ET.ParseError as e:
-        raise BadBody(f"esearch answer is not XML ({e}): {body[:200]!r}") from None
+        raise BadBody(f"esearch answer is not XML ({e}): {scrub(body[:80])!r}") from None
     if root.tag != "eSearchResult":
         raise BadBody(f"esearch answer has root <{root.tag}>, expected <eSearchResult>")
     top_error = root.findtext("ERROR")
     if top_error:
+        if transient_error(top_error):
+            raise BadBody(f"esearch: PubMed reported a transient error: {' '.join(top_error.split())[:200]}")
         raise ServiceError(f"esearch: PubMed refused the query: {top_error.strip()}")
     errors = [f"{e.tag}: {e.text}" for e in root.iterfind("ErrorList/*")]
     warnings = [f"{w.tag}: {w.text}" for w in root.iterfind("WarningList/*")]
@@ -56,19 +69,52 @@ def parse_esearch(body: bytes) -> EsearchResult:
 
 
 def efetch_pmids(body: bytes) -> list[str]:
-    """PMIDs of the articles in an efetch answer (not those cited inside them)."""
+    """PMIDs of the articles in an efetch answer (not those cited inside them).
+
+    The answer must be a complete ``<PubmedArticleSet>``: an HTML error page (well-formed enough
+    to parse, with no articles) or a transient ``<ERROR>`` is a :class:`BadBody` (retried)."""
     try:
         pmids = []
-        for _, elem in ET.iterparse(io.BytesIO(body), events=("end",)):
+        root = None
+        for event, elem in ET.iterparse(io.BytesIO(body), events=("start", "end")):
+            if root is None:
+                root = elem.tag
+                if root != "PubmedArticleSet" and root != "eFetchResult":
+                    raise BadBody(f"efetch answer has root <{root}>, expected <PubmedArticleSet> "
+                                  "(an error page?)")
+                continue
+            if event != "end":
+                continue
             if elem.tag in ("PubmedArticle", "PubmedBookArticle"):
                 pmid = elem.findtext("MedlineCitation/PMID") or elem.findtext("BookDocument/PMID")
                 pmids.append(pmid)
                 elem.clear()
             elif elem.tag == "ERROR":
-                raise ServiceError(f"efetch: {elem.text}")
+                text = " ".join((elem.text or "").split())
+                if transient_error(text):
+                    raise BadBody(f"efetch: NCBI reported a transient error: {text[:200]}")
+                raise ServiceError(f"efetch: {text}")
+        if root is None:
+            raise BadBody("efetch answer is empty")
+        if root == "eFetchResult":
+            raise BadBody("efetch answer is an empty <eFetchResult>")
         return pmids
     except ET.ParseError as e:
         raise BadBody(f"efetch answer is not complete XML ({e})") from None
+
+
+def verify_batch(body: bytes, expect: list[str], retstart: int = 0) -> list[str]:
+    """The PMIDs of an efetch batch, which must be exactly ``expect`` (as a set, no repeats)."""
+    got = efetch_pmids(body)
+    if len(got) != len(set(got)) or set(got) != set(expect):
+        missing = sorted(set(expect) - set(got), key=lambda x: (len(x or ""), x or ""))
+        extra = sorted(set(got) - set(expect), key=lambda x: (len(x or ""), x or ""))
+        raise BadBody(
+            f"efetch batch at retstart {retstart}: asked for {len(expect)} records, received {len(got)}; "
+            f"missing {len(missing)} (first: {', '.join(missing[:5]) or '-'}), "
+            f"unexpected {len(extra)} (first: {', '.join(extra[:5]) or '-'})"
+            + (f", {len(got) - len(set(got))} repeated" if len(got) != len(set(got)) else ""))
+    return got
 
 
 class EutilsClient:
@@ -80,15 +126,18 @@ class EutilsClient:
             self.identity["email"] = email
         self.api_key = api_key
         self.http = http
+        register_secret(api_key)
+        register_secret(email)
 
     @staticmethod
     def rate(api_key: str | None) -> float:
         return 10.0 if api_key else 3.0
 
     def _send(self, endpoint: str, params: dict, check) -> tuple[bytes, dict]:
-        """POST (long queries fit) and return the body and the parameters as recorded (no secret)."""
-        sent = {**params, **self.identity}
-        wire = dict(sent)
+        """POST (long queries fit) and return the body and the parameters as recorded: no secret,
+        and the e-mail address only as ``(given)`` (snapshots are committed and shared)."""
+        wire = {**params, **self.identity}
+        sent = {**wire, "email": "(given)"} if "email" in wire else dict(wire)
         if self.api_key:
             wire["api_key"] = self.api_key
         body = self.http.request("POST", urljoin(self.base_url, endpoint), wire, check=check)
@@ -99,10 +148,14 @@ class EutilsClient:
         body, sent = self._send("esearch.fcgi", params, check=parse_esearch)
         return parse_esearch(body), sent
 
-    def efetch(self, webenv: str, query_key: str, retstart: int, retmax: int) -> tuple[bytes, dict]:
+    def efetch(self, webenv: str, query_key: str, retstart: int, retmax: int,
+               expect: list[str] | None = None) -> tuple[bytes, dict]:
+        """One batch through the history server; with ``expect``, the batch must hold exactly
+        those PMIDs (else it is a :class:`BadBody`, retried like a broken answer)."""
         params = {"db": "pubmed", "WebEnv": webenv, "query_key": query_key, "retstart": str(retstart),
                   "retmax": str(retmax), "retmode": "xml", "rettype": "abstract"}
-        return self._send("efetch.fcgi", params, check=efetch_pmids)
+        check = efetch_pmids if expect is None else (lambda b: verify_batch(b, expect, retstart))
+        return self._send("efetch.fcgi", params, check=check)
 
 
 def split_window(start: str, end: str) -> tuple[tuple[str, str], tuple[str, str]]:

@@ -8,7 +8,7 @@ import pytest
 
 from reprisma.protocol import ProtocolError, load_protocol, validate_config_file
 
-CONFIG = "config/config.yaml"
+CONFIG = "config/greenway2020.yaml"  # the published review: a protocol of its own (no extends:)
 
 
 def _seed_text(project_dir) -> str:

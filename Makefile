@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SNAKEMAKE := $(BIN)/snakemake --profile workflow/profiles/default
 
-.PHONY: run test setup browser verify refresh example-snapshot lock clean help
+.PHONY: run test setup browser cairo verify refresh example-snapshot lock clean help
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -24,7 +24,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 #   make run              replay the locked snapshot and render reports/ (offline)
-run: $(STAMP)
+run: $(STAMP) cairo
 	$(SNAKEMAKE)
 	@echo "reprisma: report at $(CURDIR)/reports/report.html"
 
@@ -34,7 +34,7 @@ verify: $(STAMP)
 
 #   make refresh          capture a new snapshot from PubMed and ClinicalTrials.gov (needs network;
 #                         set NCBI_EMAIL and, for 10 requests/s, NCBI_API_KEY), then render the report
-refresh: $(STAMP)
+refresh: $(STAMP) cairo
 	$(SNAKEMAKE) --config mode=live
 	@echo "reprisma: new capture locked in snapshots/; report at $(CURDIR)/reports/report.html"
 
@@ -44,12 +44,16 @@ example-snapshot: $(STAMP)
 	$(BIN)/python scripts/build_example_snapshot.py --psynamic "$(PSYNAMIC)" --force
 
 #   make test             the whole test suite
-test: $(STAMP) browser
+test: $(STAMP) browser cairo
 	$(BIN)/python -m pytest -q
 
 #   make browser          install Debian's chromium for the report's browser test (as root), if missing
 browser:
 	@bash scripts/install_browser.sh
+
+#   make cairo            install Debian's libcairo2 and DejaVu fonts for prisma.png / prisma.pdf (as root), if missing
+cairo:
+	@bash scripts/install_cairo.sh
 
 #   make lock             re-pin the whole dependency tree from the current virtualenv
 lock: $(STAMP)

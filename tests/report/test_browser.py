@@ -25,7 +25,8 @@ def test_report_renders_in_chromium(example_run, conflict_screening, tmp_path, m
     protocol, cap, d = example_run
     screening, ids = conflict_screening  # with unresolved conflicts, so the report lists them
     monkeypatch.setattr(render, "CONFLICTS_LISTED", LISTED)
-    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path)
+    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path,
+                 clusters=d["clusters"], eligibility=d["eligibility"])
     page_url = (tmp_path / "report.html").as_uri()
     requests, errors = [], []
     with sync_playwright() as pw:

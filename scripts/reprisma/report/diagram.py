@@ -246,10 +246,12 @@ def render_prisma_svg(counts: dict) -> str:
                    f'font-weight="bold">{escape(text)}</text>')
     # phase labels (vertical bars on the left)
     for name, (y0, y1) in geo["phases"].items():
+        out.append(f'<g class="prisma-phase" data-phase="{escape(name)}">')
         out.append(f'<rect x="6" y="{y0:.1f}" width="{LABEL_W}" height="{y1 - y0:.1f}" rx="6" fill="#9dc3e6" stroke="#555"/>')
         cx, cy = 6 + LABEL_W / 2, (y0 + y1) / 2
         out.append(f'<text x="{cx}" y="{cy:.1f}" text-anchor="middle" dominant-baseline="middle" font-weight="bold" '
                    f'transform="rotate(-90 {cx} {cy:.1f})">{escape(name)}</text>')
+        out.append("</g>")
     for a, b, way in edges:
         s, t = by_key[a], by_key[b]
         if way == "down":

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
+from markupsafe import escape as markupsafe_escape
 
 import reprisma
 from reprisma.report.diagram import render_prisma_svg
@@ -21,6 +22,18 @@ _ENV = jinja2.Environment(
     keep_trailing_newline=True,
 )
 
+
+def breakable(text) -> Markup:
+    """Escaped text with line-break opportunities (<wbr>) after the characters that separate the
+    parts of a query, an id or a path (& ] , / : _ =), so a long query wraps between its parameters and
+    terms, never inside a word."""
+    out = str(markupsafe_escape("" if text is None else text))
+    for sep in ("&amp;", "]", ",", "/", ":", "_", "="):
+        out = out.replace(sep, sep + "<wbr>")
+    return Markup(out)
+
+
+_ENV.filters["breakable"] = breakable
 
 # unresolved conflicts listed in the report; all of them are in reports/screening_conflicts.tsv
 CONFLICTS_LISTED = 50

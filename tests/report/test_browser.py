@@ -58,7 +58,8 @@ def _decided(example_run, tmp_path):
         rows += [f"{i}\ttitle_abstract\t{rev}\texclude\t\t2026-11-22\n" for i in ids[6:]]
         rows += [f"{ids[0]}\tfull_text\t{rev}\texclude\t{reasons[0]}\t2026-11-23\n",
                  f"{ids[2]}\tfull_text\t{rev}\tnot_retrieved\t\t2026-11-23\n",
-                 f"{ids[3]}\tfull_text\t{rev}\tinclude\t\t2026-11-23\n"]
+                 f"{ids[3]}\tfull_text\t{rev}\tinclude\t\t2026-11-23\n",
+                 f"{ids[4]}\tfull_text\t{rev}\tinclude\t\t2026-11-23\n"]
     folder = tmp_path / "decisions"
     folder.mkdir()
     (folder / "d.tsv").write_text("record_id\tstage\treviewer\tdecision\treason\tdate\n" + "".join(rows),
@@ -158,6 +159,26 @@ def test_report_in_chromium_every_variant_and_width(example_run, conflict_screen
                 page.close()
                 assert requests == [page_url], where
                 assert errors == [], where
+            if name == "decided":  # the included studies sort by a column, each keeping its reports beneath
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(page_url)
+                table = page.locator("#included-table")
+                assert table.locator("tr.study").count() == counts["prisma"]["included"]["studies"] >= 2
+
+                def order():
+                    return [t.strip() for t in table.locator("tbody tr").all_text_contents()]
+
+                before = order()
+                table.locator("th", has_text="Study / report").click()
+                asc = order()
+                table.locator("th", has_text="Study / report").click()
+                desc = order()
+                assert sorted(before) == sorted(asc) == sorted(desc)
+                studies = [r for r in asc if "report" in r.split("(")[-1]]
+                assert studies == sorted(studies) and [r for r in desc if r in studies] == studies[::-1]
+                for rows in (asc, desc):  # a study's reports stay right beneath it
+                    assert "(" in rows[0] and rows[0] in studies
+                page.close()
             if name == "conflicts":
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 page.goto(page_url)

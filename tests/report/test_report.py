@@ -89,7 +89,8 @@ def test_html_is_autoescaped(example_run):
                          d["dedup"] | {"found_twice": 0},
                          {k: v for k, v in d["screening"].items() if not k.startswith("_")},
                          studies=[{"study_id": rec["record_id"], "reports": [report]}])
-    assert "<script>" not in html and '"><x' not in html
+    assert "<script>alert" not in html and '"><x' not in html
+    assert html.count("<script>") == 1  # the report's own sorting script, nothing injected
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; friends" in html
 
 

@@ -15,7 +15,7 @@ PROTOCOL  ?= config/config.yaml
 # points a refresh at other service addresses (the emulators, for trying it offline)
 SERVICES ?=
 
-.PHONY: run test setup browser verify refresh example-snapshot lock clean help
+.PHONY: run test setup browser cairo verify refresh example-snapshot lock clean help
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -31,7 +31,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $@
 
 #   make run              replay the locked snapshot and render reports/ (offline)
-run: $(STAMP)
+run: $(STAMP) cairo
 	@for p in $(PROTOCOLS); do echo "reprisma: replaying $$p"; $(SNAKEMAKE) --configfile $$p || exit 1; done
 	@echo "reprisma: reports at $(CURDIR)/reports/report.html (the update) and $(CURDIR)/reports/greenway2020/report.html (the review as published)"
 
@@ -41,7 +41,7 @@ verify: $(STAMP)
 
 #   make refresh          capture a new snapshot from PubMed and ClinicalTrials.gov (needs network;
 #                         set NCBI_EMAIL and, for 10 requests/s, NCBI_API_KEY), then render the report
-refresh: $(STAMP)
+refresh: $(STAMP) cairo
 	$(SNAKEMAKE) --configfile $(PROTOCOL) --config mode=live $(if $(SERVICES),services="$(SERVICES)")
 	@echo "reprisma: new capture locked in snapshots/; report at $(CURDIR)/reports/report.html"
 
@@ -51,12 +51,16 @@ example-snapshot: $(STAMP)
 	@for p in $(PROTOCOLS); do $(BIN)/python scripts/build_example_snapshot.py --psynamic "$(PSYNAMIC)" --config $$p --force || exit 1; done
 
 #   make test             the whole test suite
-test: $(STAMP) browser
+test: $(STAMP) browser cairo
 	$(BIN)/python -m pytest -q
 
 #   make browser          install Debian's chromium for the report's browser test (as root), if missing
 browser:
 	@bash scripts/install_browser.sh
+
+#   make cairo            install Debian's libcairo2 and DejaVu fonts for prisma.png / prisma.pdf (as root), if missing
+cairo:
+	@bash scripts/install_cairo.sh
 
 #   make lock             re-pin the whole dependency tree from the current virtualenv
 lock: $(STAMP)

@@ -151,8 +151,12 @@ def cmd_report(args):
     protocol = _protocol(args)
     capture = _capture(args, protocol)
     counts = json.loads(Path(args.counts).read_text())
+    import shlex
+
+    command = "python -m reprisma.cli " + shlex.join(sys.argv[1:])
     build_report(protocol, capture, counts, _read_jsonl(args.records), json.loads(Path(args.dedup).read_text()),
-                 json.loads(Path(args.screening).read_text()), Path(args.outdir))
+                 json.loads(Path(args.screening).read_text()), Path(args.outdir), clusters=read_tsv(args.clusters),
+                 eligibility=read_tsv(args.eligibility), command=command)
     print(f"reprisma: report rendered ({Path(args.outdir) / 'report.html'}; published to reports/ when the "
           "whole run succeeds)", file=sys.stderr)
 
@@ -195,7 +199,7 @@ def main(argv=None):
     stage("screening", cmd_screening, "records", "clusters", "eligibility", "refresh", "out", "conflicts",
           "to-screen-csv", "to-screen-ris")
     stage("counts", cmd_counts, "records", "clusters", "eligibility", "screening", "refresh", "out")
-    stage("report", cmd_report, "counts", "records", "dedup", "screening", "outdir")
+    stage("report", cmd_report, "counts", "records", "dedup", "screening", "clusters", "eligibility", "outdir")
     p = stage("verify", cmd_verify, "counts")
     p.add_argument("--out", default=None)
 

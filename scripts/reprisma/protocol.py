@@ -277,6 +277,15 @@ def validate_config(config: dict, source_path: str = "config/config.yaml") -> Pr
             if not r.get(k):
                 raise ProtocolError(f"{source_path}: refresh.{k}: required key is missing when refresh is enabled")
         _check_dates(f"{source_path}: refresh", r["date_from"], r["date_to"])
+    # The PRISMA2020 R package / Shiny app reads exclusion reasons as "reason, n; reason, n": it
+    # cuts a reason at its first comma and splits at every semicolon (reports/prisma2020.csv)
+    for i, reason in enumerate((config.get("screening") or {}).get("exclusion_reasons") or []):
+        bad = sorted({c for c in reason if c in ",;"})
+        if bad:
+            raise ProtocolError(
+                f"{source_path}: screening.exclusion_reasons[{i}]: {reason!r} contains {' and '.join(map(repr, bad))}; "
+                "the PRISMA2020 app reads reasons as 'reason, n; reason, n' and would cut it there: reword it "
+                "(e.g. with a dash or 'or')")
     return Protocol(config, source_path)
 
 

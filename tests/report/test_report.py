@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import rispy
 from markupsafe import escape
 
-from reprisma.report import build_report, included_ris, prisma_template_csv, render_prisma_svg
+from reprisma.report import REPORT_FILES, build_report, included_ris, prisma_template_csv, render_prisma_svg
 from reprisma.report import render
 from reprisma.report.render import provenance_of, render_report
 from tests.report.conftest import LISTED
@@ -32,7 +32,7 @@ def test_svg_has_every_box_count(example_run):
         assert f"{name} (n = {n:,})" in text
     assert f"Duplicate records removed (n = {ident['duplicates_removed']:,})" in text
     assert f"Records screened (n = {scr['records_screened']:,})" in text
-    assert f"Awaiting a screening decision (n = {scr['records_pending']:,})" in text
+    assert f"Awaiting a title/abstract decision (n = {scr['records_pending']:,})" in text
     # the updated-review arm: the paper's numbers in their units (about 239 publications are
     # reports; its studies are unknown), and the totals adding the new ones to them
     prev, total, inc = counts["prisma"]["previous"], counts["prisma"]["total"], counts["prisma"]["included"]
@@ -88,24 +88,15 @@ def test_html_is_autoescaped(example_run):
     protocol, cap, d = example_run
     rec = copy.deepcopy(d["records"][0])
     rec["title"] = '<script>alert("x")</script> & friends'
+    report = {"record_id": rec["record_id"], "title": rec["title"], "pmid": "1", "doi": '10.1/"><x', "nct_ids": "",
+              "year": 2020, "study_id": rec["record_id"]}
     html = render_report(protocol.config, d["counts"], provenance_of(cap.manifest, cap.manifest_sha256), [rec],
                          d["dedup"] | {"found_twice": 0},
-                         {k: v for k, v in d["screening"].items() if not k.startswith("_")})
-    assert "<script>" not in html
+                         {k: v for k, v in d["screening"].items() if not k.startswith("_")},
+                         studies=[{"study_id": rec["record_id"], "reports": [report]}])
+    assert "<script>alert" not in html and '"><x' not in html
+    assert html.count("<script>") == 1  # the report's own sorting script, nothing injected
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; friends" in html
-
-
-def test_prisma_template_csv(example_run):
-    _, _, d = example_run
-    counts = d["counts"]
-    rows = {r["data"]: r for r in csv.DictReader(io.StringIO(prisma_template_csv(counts)))}
-    assert list(rows["duplicates"].keys()) == ["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"]
-    assert int(rows["duplicates"]["n"]) == counts["prisma"]["identification"]["duplicates_removed"]
-    assert int(rows["records_screened"]["n"]) == counts["prisma"]["screening"]["records_screened"]
-    assert int(rows["previous_reports"]["n"]) == counts["prisma"]["previous"]["reports"]
-    assert rows["total_studies"]["n"] == "NA"  # the previous version's studies are unknown
-    assert rows["database_specific_results"]["n"] == "; ".join(
-        f"{k}, {v}" for k, v in counts["prisma"]["identification"]["databases"].items())
 
 
 def test_included_ris_round_trip(example_run):
@@ -120,12 +111,15 @@ def test_included_ris_round_trip(example_run):
 def test_build_report_writes_everything_atomically(example_run, tmp_path):
     protocol, cap, d = example_run
     screening = {k: v for k, v in d["screening"].items() if not k.startswith("_")}
-    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path)
-    names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["counts.json", "included.csv", "included.ris", "prisma.svg", "prisma2020.csv", "report.html"]
+    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path,
+                 clusters=d["clusters"], eligibility=d["eligibility"])
+    names = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert names == sorted(REPORT_FILES)
     first = {n: (tmp_path / n).read_bytes() for n in names}
-    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path)
+    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path,
+                 clusters=d["clusters"], eligibility=d["eligibility"])
     assert first == {n: (tmp_path / n).read_bytes() for n in names}
+    assert not [p for p in tmp_path.rglob("*.tmp")]
 
 
 def test_unresolved_conflicts_listed(example_run, conflict_screening, monkeypatch):

@@ -92,7 +92,13 @@ def snapshot_inputs(wildcards=None):
 # list the screening stage reads (hidden files such as macOS's ._name.tsv are skipped by both)
 DECISION_FILES = [str(p) for p in decision_files(PROTOCOL)]
 
-REPORT_FILES = ["report.html", "prisma.svg", "counts.json", "prisma2020.csv", "included.csv", "included.ris"]
+# the files the report stage writes (reprisma.report.REPORT_FILES; tests/report checks they agree)
+REPORT_FILES = ["report.html", "prisma.svg", "prisma.png", "prisma.pdf", "counts.json", "prisma2020.csv",
+                "search_appendix.md", "included.csv", "included.ris"] + [
+    f"records/{name}.csv" for name in ("identified", "duplicates_removed", "removed_by_automation",
+                                       "removed_other_reasons", "screened", "excluded_title_abstract",
+                                       "awaiting_title_abstract", "sought", "not_retrieved", "assessed",
+                                       "excluded_full_text", "awaiting_full_text", "included")]
 SCREENING_FILES = ["screening_conflicts.tsv", "to_screen.csv", "to_screen.ris", "dedup_explanations.tsv", "dedup_maybe.tsv",
                    "refresh_diff.tsv"]
 # forced merges and splits; a missing file means none

@@ -5,6 +5,10 @@ rule report:
         records=f"{RESULTS}/records.jsonl",
         dedup=f"{RESULTS}/dedup_summary.json",
         screening=f"{RESULTS}/screening.json",
+        clusters=f"{RESULTS}/clusters.tsv",
+        eligibility=f"{RESULTS}/eligibility.tsv",
+        # hashed in the report's provenance, so an edit (even of a comment) re-renders it
+        human=[PROTOCOL.source_path] + DECISION_FILES + OVERRIDES + REMOVED_BEFORE_SCREENING,
     output:
         [f"{STAGED}/{name}" for name in REPORT_FILES],
     params:
@@ -12,7 +16,7 @@ rule report:
         code=CODE,
     shell:
         "{params.cmd} --counts {input.counts} --records {input.records} --dedup {input.dedup} "
-        "--screening {input.screening} --outdir {STAGED}"
+        "--screening {input.screening} --clusters {input.clusters} --eligibility {input.eligibility} --outdir {STAGED}"
 
 
 # reports/ changes only here: once every stage has succeeded, the staged files are copied over,

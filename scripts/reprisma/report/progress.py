@@ -37,7 +37,9 @@ def render_progress_svg(progress: list[dict], to_screen: int) -> str:
            line("decided", "#1f77b4", "records with a title/abstract decision"),
            line("to_full_text", "#2ca02c", "records sent on to full text")]
     for i in sorted({0, n - 1}):
-        out.append(f'<text x="{x(i):.1f}" y="{H - B + 18}" text-anchor="middle">{escape(progress[i]["date"])}</text>')
+        # the first and last dates are anchored inward so the axis never clips them
+        anchor = "middle" if n == 1 else ("start" if i == 0 else "end")
+        out.append(f'<text x="{x(i):.1f}" y="{H - B + 18}" text-anchor="{anchor}">{escape(progress[i]["date"])}</text>')
     out.append(f'<text x="{L}" y="{H - 8}" fill="#1f77b4">— decided ({progress[-1]["decided"]:,})</text>')
     out.append(f'<text x="{L + 170}" y="{H - 8}" fill="#2ca02c">— sent on to full text ({progress[-1]["to_full_text"]:,})</text>')
     out.append("</svg>")

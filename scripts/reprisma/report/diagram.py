@@ -99,6 +99,9 @@ def prisma_boxes(counts: dict) -> tuple[list[Box], list[tuple[str, str, str]], d
 
     boxes["screened"] = _box("screened", [(f"Records screened (n = {_n(scr['records_screened'])})", False)], left, BOX_W)
     excl = [(f"Records excluded (n = {_n(scr['records_excluded'])})", False)]
+    if "records_stopped" in scr:  # the protocol's stopping rule was met (screening.stopping.apply)
+        excl.append((f"Left unscreened, excluded by automation: stopping rule {scr['records_stopped_rule']} "
+                     f"(n = {_n(scr['records_stopped'])})", False))
     if scr.get("records_pending"):
         excl.append((f"Awaiting a screening decision (n = {_n(scr['records_pending'])})", False))
     boxes["excluded"] = _box("excluded", excl, right, BOX_W)

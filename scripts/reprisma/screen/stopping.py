@@ -163,6 +163,11 @@ class StoppingResult:
         return head + "; it would take " + " or ".join(take)
 
 
+def _alpha(confidence: float) -> float:
+    """1 - confidence without the float residue (1 - 0.95 is 0.05000000000000004)."""
+    return round(1.0 - confidence, 12)
+
+
 def _labels(labels: Sequence[int]) -> np.ndarray:
     y = np.asarray(labels, dtype=np.int64).reshape(-1)
     if y.size and not np.isin(y, (0, 1)).all():
@@ -226,7 +231,7 @@ def random_sample_size(relevant_seen: int, unscreened: int, target_recall: float
     k_h0 = math.floor(relevant_seen / target_recall - relevant_seen + 1)
     if k_h0 > unscreened:
         return 0
-    alpha = 1 - confidence
+    alpha = _alpha(confidence)
     lo, hi = 1, unscreened  # a sample of every record gives P = 0 < alpha
     while lo < hi:
         mid = (lo + hi) // 2
@@ -246,7 +251,7 @@ def hypergeometric(labels: Sequence[int], total: int, target_recall: float = 0.9
     y = _labels(labels)
     _check_total(y, total)
     cfg = StoppingConfig("hypergeometric", target_recall, confidence)
-    alpha = 1 - cfg.confidence
+    alpha = _alpha(cfg.confidence)
     r = int(y.sum())
     left = total - len(y)
     if len(y) == 0:
@@ -340,7 +345,7 @@ def first_stop(labels_in_order: Sequence[int], config: StoppingConfig, start: in
         return total
     # Between two relevant records p only falls (appending an irrelevant record lowers it), so
     # check the end of each such block and search inside the first block whose end is below.
-    alpha = 1 - config.confidence
+    alpha = _alpha(config.confidence)
     ones = np.flatnonzero(y == 1)
     ends = sorted({int(j) for j in ones if j > 0} | {total - 1})  # prefix lengths ending a block
 
@@ -362,3 +367,36 @@ def first_stop(labels_in_order: Sequence[int], config: StoppingConfig, start: in
             return a
         lo = end + 1
     return total
+
+
+def screening_order(decisions, ta_final, screened_ids) -> list[int]:
+    """Labels (1 = include or maybe, 0 = exclude) of the records with a final title/abstract
+    decision, in the order they were screened, for the stopping rules of a real review.
+
+    A record's time is the date of its last title/abstract row. Decision files keep dates, not the
+    order within a day (an import writes its rows sorted by record id), so within a day the
+    irrelevant records come first and the relevant ones last: the order that gives the
+    hypergeometric rule its largest p-value (relevant records found late are evidence that more
+    remain), i.e. the conservative reading of what the files say. Pending records (conflicts,
+    awaiting a second reviewer) count as not screened yet."""
+    ids = set(screened_ids)
+    final = ta_final[(ta_final["decision"] != "pending") & ta_final["record_id"].isin(ids)]
+    if final.empty:
+        return []
+    ta_rows = decisions[decisions["stage"] == "title_abstract"]
+    last = ta_rows.groupby("record_id")["date"].max().astype(str).to_dict()
+    rows = sorted((last.get(rid, ""), int(d in ("include", "maybe")), rid)
+                  for rid, d in zip(final["record_id"], final["decision"]))
+    return [label for _, label, _ in rows]
+
+
+def screening_stopping(decisions, ta_final, screened_ids, cfg: dict | None) -> dict:
+    """The protocol's stopping rule on the title/abstract decisions so far: the
+    :class:`StoppingResult` as a dict, its sentence, and ``stopped``: true when the protocol
+    declares that screening stopped (``apply: true``) and the rule is met."""
+    config = StoppingConfig.from_protocol(cfg)
+    total = len(set(screened_ids))
+    labels = screening_order(decisions, ta_final, screened_ids)
+    res = evaluate(labels, total, config)
+    return {**res.to_dict(), "sentence": res.sentence(), "apply": config.apply,
+            "stopped": bool(config.apply and res.met)}

@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import subprocess
@@ -40,6 +41,9 @@ from reprisma.screen.stopping import StoppingConfig  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from machine import describe  # noqa: E402
+
+
+ORACLE = "(reference: fewest records reaching the target in this order)"
 
 
 def rules(target: float, confidence: float) -> list[tuple[str, StoppingConfig]]:
@@ -93,17 +97,28 @@ def markdown(results: list[dict], target: float, confidence: float) -> tuple[str
     return "\n".join(lines), verdict
 
 
-def write_section(path: Path, body: str) -> None:
-    """Replace (or append) the ``## Stopping rules`` section of RESULTS.md."""
+def write_section(path: Path, label: str, body: str) -> None:
+    """Put ``body`` as the ``### Label `label``` subsection of the ``## Stopping rules`` section
+    of RESULTS.md (replacing an earlier one for the same label), after the section's intro."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
     head = "## Stopping rules"
     start = text.find(head)
     if start == -1:
-        new = text.rstrip() + "\n\n" + body.strip() + "\n"
+        text = text.rstrip() + "\n\n" + INTRO.strip() + "\n"
+        start = text.find(head)
+    nxt = text.find("\n## ", start + 5)
+    end = len(text) if nxt == -1 else nxt + 1
+    section = text[start:end]
+    if "### Label `" not in section:
+        section = INTRO.strip() + "\n"
+    sub = f"### Label `{label}`"
+    i = section.find(sub)
+    if i == -1:
+        section = section.rstrip() + "\n\n" + body.strip() + "\n"
     else:
-        nxt = text.find("\n## ", start + 5)
-        rest = "" if nxt == -1 else text[nxt:]
-        new = text[:start] + body.strip() + "\n" + rest
+        j = section.find("\n### ", i + len(sub))
+        section = section[:i] + body.strip() + "\n" + ("" if j == -1 else section[j:])
+    new = text[:start] + section.rstrip() + "\n" + ("\n" + text[end:] if nxt != -1 else "")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(new)
@@ -145,6 +160,13 @@ def main(argv=None) -> int:
                 results.append({**res, "dataset": f.stem, "seed": seed, "rule": name, "wall_s": wall})
                 print(f"{f.stem} seed={seed} {name}: stop at {res['stopped_at']}/{res['n_records']} "
                       f"recall {res['recall_at_stop']:.3f}", file=sys.stderr, flush=True)
+            # reference, not a rule: the fewest records screened in this order that reach the target
+            need = next(i for i, c in enumerate(itertools.accumulate(labels), start=1)
+                        if c >= args.target_recall * sum(labels))
+            results.append({**res, "dataset": f.stem, "seed": seed, "rule": ORACLE, "wall_s": wall,
+                            "stopped_at": need, "recall_at_stop": sum(labels[:need]) / sum(labels),
+                            "fraction_screened": need / len(labels), "met_before_end": need < len(labels),
+                            "target_met": True, "confidence": None})
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     table, verdict = markdown(results, args.target_recall, args.confidence)
@@ -154,20 +176,26 @@ def main(argv=None) -> int:
         command = "benchmarks/stopping.py " + " ".join(argv if argv is not None else sys.argv[1:])
         body = SECTION.format(command=command, machine=describe(), seeds=" ".join(map(str, args.seeds)),
                               label=args.label, table=table, verdict=verdict)
-        write_section(Path(args.results_md), body)
+        write_section(Path(args.results_md), args.label, body)
     return 0
 
 
-SECTION = """## Stopping rules (`benchmarks/stopping.py`)
+INTRO = """## Stopping rules (`benchmarks/stopping.py`)
 
-Setup: every dataset of `../shared/data/screening-benchmark` with the label column `{label}`;
-for each seed reprisma's ranker simulates screening from the prior
-`reprisma.screen.simulate.choose_prior(labels, seed)` (`python -m reprisma.screen simulate ...
---stopping hypergeometric --stop-out ...`), and every rule is replayed on that one screening order,
-checked after every record from the first after the two prior records on. "Recall at stop" counts
-the prior's relevant record; "target met" means recall at stop >= the target recall. Only the
-hypergeometric rule claims a guarantee (recall >= target with probability >= confidence); the
-heuristics are there for comparison. ASReview is not run here.
+Setup: every dataset of `../shared/data/screening-benchmark` with the label column; for each seed
+reprisma's ranker simulates screening from the prior `reprisma.screen.simulate.choose_prior(labels,
+seed)` (`python -m reprisma.screen simulate ... --stopping hypergeometric --stop-out ...`), and
+every rule is replayed on that one screening order (`reprisma.screen.simulate.stop_result`, the
+function behind `--stop-out`), checked after every record from the first after the two prior
+records on. "Recall at stop" counts the prior's relevant record; "target met" means recall at
+stop >= the target recall. Only the hypergeometric rule claims a guarantee (recall >= target
+with probability >= confidence); the heuristics are there for comparison, and the reference row
+is no rule at all (it needs the labels of the unscreened records): the fewest records that reach
+the target in that screening order, i.e. the cost of certainty is the hypergeometric row minus
+it. ASReview is not run here.
+"""
+
+SECTION = """### Label `{label}`
 
 Command (from the repository root):
 

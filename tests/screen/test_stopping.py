@@ -165,7 +165,7 @@ def test_heuristics():
     assert first_stop([1, 0, 0, 1, 0, 0, 0], StoppingConfig("consecutive_irrelevant", consecutive=3)) == 7
     assert first_stop([1, 0, 0, 1, 0, 0, 0, 0], StoppingConfig("consecutive_irrelevant", consecutive=3)) == 7
     res = fixed_fraction([0] * 4, 10, fraction=0.5)
-    assert not res.met and res.more_needed == 1
+    assert not res.met and res.more_needed == 1 and res.sentence().endswith("it would take 1 more records screened")
     assert fixed_fraction([0] * 5, 10, fraction=0.5).met
     assert first_stop([0] * 10, StoppingConfig("fixed_fraction", fraction=0.25)) == 3
     assert not fixed_fraction([], 10, fraction=0.01).met  # never before a record is screened

@@ -153,7 +153,9 @@ class StoppingResult:
         if self.unscreened == 0:
             return head
         take = []
-        if self.more_needed is not None:
+        if self.more_needed is not None and self.rule == "fixed_fraction":
+            take.append(f"{self.more_needed} more records screened")
+        elif self.more_needed is not None:
             take.append(f"{self.more_needed} more records in ranked order, all irrelevant")
         if self.random_sample is not None:
             take.append(f"a random sample of {self.random_sample} of the {self.unscreened} remaining records "

@@ -46,9 +46,11 @@ from machine import describe  # noqa: E402
 ORACLE = "(reference: fewest records reaching the target in this order)"
 
 
-def rules(target: float, confidence: float) -> list[tuple[str, StoppingConfig]]:
+def rules(target: float, confidence: float, seed: int = 0) -> list[tuple[str, StoppingConfig]]:
     return [
         (f"hypergeometric (τ={target:g}, conf={confidence:g})", StoppingConfig("hypergeometric", target, confidence)),
+        (f"random_sample (switch after 50 irrelevant in a row; τ={target:g}, conf={confidence:g})",
+         StoppingConfig("random_sample", target, confidence, consecutive=50, seed=seed)),
         ("consecutive_irrelevant 50", StoppingConfig("consecutive_irrelevant", target, consecutive=50)),
         ("consecutive_irrelevant 100", StoppingConfig("consecutive_irrelevant", target, consecutive=100)),
         ("consecutive_irrelevant 200", StoppingConfig("consecutive_irrelevant", target, consecutive=200)),
@@ -56,7 +58,8 @@ def rules(target: float, confidence: float) -> list[tuple[str, StoppingConfig]]:
     ]
 
 
-def run_one(data: Path, label: str, seed: int, work: Path, target: float, confidence: float) -> tuple[list[int], dict, float]:
+def run_one(data: Path, label: str, seed: int, work: Path, target: float, confidence: float,
+            reuse: bool = False) -> tuple[list[int], dict, float]:
     ranking = work / f"{data.stem}.{label}.seed{seed}.csv"
     stop = work / f"{data.stem}.{label}.seed{seed}.stop.json"
     cmd = [sys.executable, "-m", "reprisma.screen", "simulate", str(data), "--label", label, "--seed", str(seed),
@@ -64,7 +67,8 @@ def run_one(data: Path, label: str, seed: int, work: Path, target: float, confid
            "--confidence", str(confidence), "--stop-out", str(stop)]
     env = dict(os.environ, PYTHONPATH=str(REPO / "scripts"))
     t0 = time.monotonic()
-    subprocess.run(cmd, check=True, env=env, stderr=subprocess.DEVNULL)
+    if not (reuse and ranking.exists() and stop.exists()):
+        subprocess.run(cmd, check=True, env=env, stderr=subprocess.DEVNULL)
     wall = time.monotonic() - t0
     labels = pd.read_csv(ranking).sort_values("rank")["label"].astype(int).tolist()
     return labels, json.loads(stop.read_text()), wall
@@ -94,6 +98,9 @@ def markdown(results: list[dict], target: float, confidence: float) -> tuple[str
     verdict = (f"The hypergeometric rule (target recall {target:g}, confidence {confidence:g}) reached the target "
                f"in {int(h.target_met.sum())} of {len(h)} runs ({h.target_met.mean():.1%}; the guarantee asks for at "
                f"least {confidence:.0%}), screening {h.fraction_screened.mean():.1%} of the records on average.")
+    rs = df[df.rule == names[1]]
+    verdict += (f" The random-sample rule reached it in {int(rs.target_met.sum())} of {len(rs)} runs "
+                f"({rs.target_met.mean():.1%}), screening {rs.fraction_screened.mean():.1%} on average.")
     return "\n".join(lines), verdict
 
 
@@ -136,6 +143,9 @@ def main(argv=None) -> int:
     p.add_argument("--work", default=str(REPO / "benchmarks" / ".work" / "stopping"))
     p.add_argument("--results-md", help="replace the Stopping rules section of this RESULTS.md")
     p.add_argument("--json", help="write every run's result here")
+    p.add_argument("--reuse", action="store_true",
+                   help="reuse the screening orders an earlier run left in --work (same data, label, seed and "
+                   "target) instead of simulating again; the stopping rules are replayed afresh")
     args = p.parse_args(argv)
 
     files = sorted(Path(args.data).glob("*.csv"))
@@ -151,8 +161,9 @@ def main(argv=None) -> int:
             print(f"{f.stem}: no column {args.label!r}, skipped", file=sys.stderr)
             continue
         for seed in args.seeds:
-            labels, from_cli, wall = run_one(f, args.label, seed, work, args.target_recall, args.confidence)
-            for name, cfg in rules(args.target_recall, args.confidence):
+            labels, from_cli, wall = run_one(f, args.label, seed, work, args.target_recall, args.confidence,
+                                             args.reuse)
+            for name, cfg in rules(args.target_recall, args.confidence, seed):
                 res = stop_result(labels, cfg)
                 if cfg.rule == "hypergeometric" and res != from_cli:
                     raise RuntimeError(f"{f.stem} seed {seed}: the command line's --stop-out {from_cli} differs "
@@ -188,8 +199,12 @@ seed)` (`python -m reprisma.screen simulate ... --stopping hypergeometric --stop
 every rule is replayed on that one screening order (`reprisma.screen.simulate.stop_result`, the
 function behind `--stop-out`), checked after every record from the first after the two prior
 records on. "Recall at stop" counts the prior's relevant record; "target met" means recall at
-stop >= the target recall. Only the hypergeometric rule claims a guarantee (recall >= target
-with probability >= confidence); the heuristics are there for comparison, and the reference row
+stop >= the target recall. Two rules claim a guarantee (recall >= target with probability >=
+confidence): `hypergeometric` (buscar's test on the ranked order: the guarantee rests on the
+ranker being better than random) and `random_sample` (the 2020 paper's procedure: ranked
+screening until 50 irrelevant records in a row, then a uniform random sample of the rest, seeded
+with the run's seed, tested after every draw: exact for a random sample). The heuristics are
+there for comparison, and the reference row
 is no rule at all (it needs the labels of the unscreened records): the fewest records that reach
 the target in that screening order, i.e. the cost of certainty is the hypergeometric row minus
 it. ASReview is not run here.

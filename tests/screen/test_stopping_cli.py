@@ -28,6 +28,7 @@ def run_cli(*args):
     ("hypergeometric", ["--target-recall", "0.8", "--confidence", "0.9"]),
     ("consecutive_irrelevant", ["--consecutive", "10"]),
     ("fixed_fraction", ["--fraction", "0.25"]),
+    ("random_sample", ["--consecutive", "5"]),
 ])
 def test_stop_out_says_where_the_rule_stopped(tmp_path, rule, extra):
     out, stop = tmp_path / "ranking.csv", tmp_path / "stop.json"
@@ -43,8 +44,16 @@ def test_stop_out_says_where_the_rule_stopped(tmp_path, rule, extra):
     assert res["recall_at_stop"] == pytest.approx(sum(labels[:res["stopped_at"]]) / rel)
     assert res["target_met"] == (sum(labels[:res["stopped_at"]]) >= res["target_recall"] * rel)
     cfg = {"hypergeometric": StoppingConfig(rule, 0.8, 0.9), "consecutive_irrelevant":
-           StoppingConfig(rule, consecutive=10), "fixed_fraction": StoppingConfig(rule, fraction=0.25)}[rule]
+           StoppingConfig(rule, consecutive=10), "fixed_fraction": StoppingConfig(rule, fraction=0.25),
+           "random_sample": StoppingConfig(rule, consecutive=5, seed=2)}[rule]
     assert res["stopped_at"] == first_stop(labels, cfg, start=3)
+    if rule == "random_sample":  # recall counts the records drawn after the switch, not the ranked ones
+        from reprisma.screen.stopping import random_sample_stop
+
+        stop, switch, found = random_sample_stop(labels, cfg, start=3)
+        assert (res["switched_at"], res["stopped_at"], res["seed"]) == (switch, stop, 2)
+        assert res["recall_at_stop"] == pytest.approx(found / rel)
+        return
     if rule == "hypergeometric":
         assert res["target_recall"] == 0.8 and res["confidence"] == 0.9
     if rule == "fixed_fraction":

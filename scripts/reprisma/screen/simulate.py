@@ -242,7 +242,8 @@ def _stop_config(args):
         return None
     if not args.stop_out:
         raise ValueError("--stopping needs --stop-out FILE (where the result is written)")
-    return StoppingConfig(args.stopping, args.target_recall, args.confidence, args.consecutive, args.fraction)
+    return StoppingConfig(args.stopping, args.target_recall, args.confidence, args.consecutive, args.fraction,
+                          seed=args.seed)
 
 
 def stop_result(labels_in_order, config, n_prior: int = 2) -> dict:
@@ -255,21 +256,29 @@ def stop_result(labels_in_order, config, n_prior: int = 2) -> dict:
     y = np.asarray(labels_in_order, dtype=int)
     n, r = len(y), int(y.sum())
     at = first_stop(y, config, start=min(n, n_prior + 1))
+    found = int(y[:at].sum())
+    if config.rule == "random_sample":  # the records screened after the switch are a random sample of the rest
+        from reprisma.screen.stopping import random_sample_stop
+
+        at, switched_at, found = random_sample_stop(y, config, start=min(n, n_prior + 1))
     out = {
         "rule": config.rule,
         "target_recall": config.target_recall,
-        "confidence": config.confidence if config.rule == "hypergeometric" else None,
+        "confidence": config.confidence if config.rule in ("hypergeometric", "random_sample") else None,
         "stopped_at": int(at),
-        "recall_at_stop": (int(y[:at].sum()) / r) if r else 1.0,
+        "recall_at_stop": (found / r) if r else 1.0,
         "fraction_screened": at / n if n else 0.0,
         "met_before_end": bool(at < n),
-        "target_met": bool(r == 0 or int(y[:at].sum()) >= config.target_recall * r),
+        "target_met": bool(r == 0 or found >= config.target_recall * r),
         "n_records": n,
         "n_relevant": r,
         "n_prior": n_prior,
     }
-    if config.rule == "consecutive_irrelevant":
+    if config.rule in ("consecutive_irrelevant", "random_sample"):
         out["consecutive"] = config.consecutive
+    if config.rule == "random_sample":
+        out["switched_at"] = switched_at
+        out["seed"] = config.seed
     if config.rule == "fixed_fraction":
         out["fraction"] = config.fraction
     return out

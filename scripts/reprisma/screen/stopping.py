@@ -65,6 +65,9 @@ __all__ = [
 ]
 
 RULES = ("hypergeometric", "consecutive_irrelevant", "fixed_fraction")
+# rules a simulation can replay; random_sample needs to know which decisions were drawn at
+# random, which decision files do not record, so a protocol cannot name it (yet)
+SIMULATION_RULES = RULES + ("random_sample",)
 # the protocol's screening.stopping defaults (workflow/schemas/config.schema.yaml says the same;
 # a test checks they agree)
 DEFAULTS = {"rule": "hypergeometric", "target_recall": 0.95, "confidence": 0.95, "consecutive": 100,
@@ -81,10 +84,11 @@ class StoppingConfig:
     consecutive: int = DEFAULTS["consecutive"]
     fraction: float = DEFAULTS["fraction"]
     apply: bool = DEFAULTS["apply"]
+    seed: int = 0  # random_sample (simulation): the seed of the random sample
 
     def __post_init__(self):
-        if self.rule not in RULES:
-            raise ValueError(f"stopping rule {self.rule!r}: expected one of {', '.join(RULES)}")
+        if self.rule not in SIMULATION_RULES:
+            raise ValueError(f"stopping rule {self.rule!r}: expected one of {', '.join(SIMULATION_RULES)}")
         if not 0 < self.target_recall < 1:
             raise ValueError(f"target recall {self.target_recall!r}: must be between 0 and 1 (exclusive)")
         if not 0 < self.confidence < 1:
@@ -323,6 +327,9 @@ def fixed_fraction(labels: Sequence[int], total: int, fraction: float = DEFAULTS
 
 def evaluate(labels: Sequence[int], total: int, config: StoppingConfig) -> StoppingResult:
     """The configured rule on a screening state."""
+    if config.rule == "random_sample":
+        raise ValueError("stopping rule random_sample: decision files do not say which records were drawn at "
+                         "random; use it in simulation (python -m reprisma.screen simulate --stopping random_sample)")
     if config.rule == "hypergeometric":
         return hypergeometric(labels, total, config.target_recall, config.confidence)
     if config.rule == "consecutive_irrelevant":
@@ -336,6 +343,8 @@ def first_stop(labels_in_order: Sequence[int], config: StoppingConfig, start: in
     on; ``len(labels_in_order)`` when it never says stop before the end."""
     y = _labels(labels_in_order)
     total = len(y)
+    if config.rule == "random_sample":
+        return random_sample_stop(y, config, start=start)[0]
     if config.rule == "fixed_fraction":
         return max(start, min(total, math.ceil(config.fraction * total - 1e-9)), 1) if total else 0
     if config.rule == "consecutive_irrelevant":
@@ -402,3 +411,40 @@ def screening_stopping(decisions, ta_final, screened_ids, cfg: dict | None) -> d
     res = evaluate(labels, total, config)
     return {**res.to_dict(), "sentence": res.sentence(), "apply": config.apply,
             "stopped": bool(config.apply and res.met)}
+
+
+def random_sample_stop(labels_in_order: Sequence[int], config: StoppingConfig,
+                       start: int = 1) -> tuple[int, int, int]:
+    """The 2020 paper's procedure with random sampling, replayed on a complete screening order:
+    screen in ranked order until ``config.consecutive`` irrelevant records in a row (the switch
+    point, fixed before any record is drawn), then draw the remaining records uniformly at random
+    (``config.seed``) and, after every draw, test H0 "recall < target" on that random sample
+    alone: with ``r_al`` relevant records found before the switch and ``k`` in the ``n`` drawn,
+    H0 needs ``K = floor((r_al + k) / τ - r_al + 1)`` relevant among the ``U`` records left at the
+    switch, and p = P(X <= k) for X ~ Hypergeometric(U, K, n). Stop at p < 1 - confidence. Here
+    the sample is random, so the published guarantee holds exactly: recall >= τ with probability
+    >= confidence. Returns (records screened at the stop, the switch point, relevant records found
+    by then: before the switch plus in the sample); the stop is the number of records when no
+    sample ever rejects H0 (everything screened)."""
+    from scipy.stats import hypergeom
+
+    y = _labels(labels_in_order)
+    total = len(y)
+    switch_cfg = StoppingConfig("consecutive_irrelevant", config.target_recall, consecutive=config.consecutive)
+    switch = first_stop(y, switch_cfg, start=start)
+    if switch >= total:
+        return total, total, int(y.sum())
+    r_al = int(y[:switch].sum())
+    rest = y[switch:]
+    u = len(rest)
+    drawn = rest[np.random.default_rng(config.seed).permutation(u)]
+    k = np.cumsum(drawn)
+    n = np.arange(1, u + 1)
+    k_h0 = np.floor((r_al + k) / config.target_recall - r_al + 1).astype(np.int64)
+    possible = k_h0 <= u
+    p = np.zeros(u)
+    p[possible] = hypergeom.cdf(k[possible], u, k_h0[possible], n[possible])
+    below = np.flatnonzero(p < _alpha(config.confidence))
+    if not len(below):
+        return total, switch, int(y.sum())
+    return switch + int(below[0]) + 1, switch, r_al + int(k[below[0]])

@@ -38,6 +38,9 @@ Rules (``RULES``):
 ``fixed_fraction``
     Stop once ``fraction`` of the records have been screened (no guarantee of any recall).
 
+``random_sample`` (simulation only: decision files do not say which records were drawn at random)
+    The 2020 paper's procedure with a real random sample (:func:`random_sample_stop`): exact.
+
 Every rule returns a :class:`StoppingResult`: whether it is met, the estimate and bound it rests
 on, and what it would take to meet it.
 """

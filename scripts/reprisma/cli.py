@@ -132,6 +132,9 @@ def cmd_screening(args):
           f"{result['reports_pending']} a full-text decision{ft}; ranked list {Path(args.to_screen_csv).name} "
           f"(published to reports/ when the whole run succeeds)",
           file=sys.stderr)
+    stopped = (f"; screening stopped: {result['records_stopped']} records left unscreened are counted as excluded "
+               "by the stopping rule" if "records_stopped" in result else "")
+    print(f"reprisma: {result['stopping']['sentence']}{stopped}", file=sys.stderr)
 
 
 def cmd_counts(args):

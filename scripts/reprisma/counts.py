@@ -71,7 +71,9 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
 
     s = screening or {}
     ta_excluded = s.get("records_excluded", 0)
-    ta_pending = s.get("records_pending", screened - ta_excluded - s.get("records_included", 0))
+    # left unscreened because the protocol's stopping rule was met (screening.stopping.apply)
+    stopped = s.get("records_stopped", 0)
+    ta_pending = s.get("records_pending", screened - ta_excluded - stopped - s.get("records_included", 0))
     sought = s.get("records_included", 0)
     not_retrieved = s.get("reports_not_retrieved", 0)
     assessed = sought - not_retrieved
@@ -102,6 +104,12 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
         },
         "included": {"studies": studies_included, "reports": reports_included},
     }
+    if "records_stopped" in s:  # only when the protocol declared that screening stopped: other ledgers keep their shape
+        st = s["stopping"]
+        prisma["screening"]["records_stopped"] = stopped
+        prisma["screening"]["records_stopped_rule"] = (
+            f"{st['rule']} (target recall {st['target_recall']:g}"
+            + (f", confidence {st['confidence']:g}" if st.get("confidence") is not None else "") + ")")
     if other_reasons:  # only when reviewers removed records, so ledgers without any keep their shape
         prisma["identification"]["removed_other_reasons_by_reason"] = dict(sorted(other_reasons.items()))
     prev = refresh.previous_round if refresh is not None else None
@@ -134,7 +142,11 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
          f"{records_identified} - {duplicates_removed} - {automation} - {removed_other} - {previously} = {screened}",
          records_identified - duplicates_removed - automation - removed_other - previously == screened),
         ("screened = excluded + pending + sought",
-         f"{screened} = {ta_excluded} + {ta_pending} + {sought}", screened == ta_excluded + ta_pending + sought),
+         f"{screened} = {ta_excluded} + {ta_pending} + {sought}", screened == ta_excluded + ta_pending + sought)
+        if "records_stopped" not in s else
+        ("screened = excluded + stopped by the stopping rule + pending + sought",
+         f"{screened} = {ta_excluded} + {stopped} + {ta_pending} + {sought}",
+         screened == ta_excluded + stopped + ta_pending + sought),
         ("sought - not retrieved = assessed", f"{sought} - {not_retrieved} = {assessed}", sought - not_retrieved == assessed),
         ("assessed = excluded + pending + included reports",
          f"{assessed} = {sum(ft_excluded.values())} + {ft_pending} + {reports_included}",
@@ -143,7 +155,7 @@ def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, recor
          all(e["records_received"] == sum(1 for r in records if e["search_id"] in r["search_ids"])
              for e in manifest["searches"])),
         ("no count is negative", "all boxes >= 0",
-         min([duplicates_removed, screened, ta_pending, assessed, ft_pending]) >= 0),
+         min([duplicates_removed, screened, ta_pending, assessed, ft_pending, stopped]) >= 0),
     ]
     if "total" in prisma:
         t, pv, inc = prisma["total"], prisma["previous"], prisma["included"]

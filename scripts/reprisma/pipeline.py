@@ -137,6 +137,17 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
     pool = [by_id[i] for i in screened]
     ranking = rank_records(pool, labels, keywords=cfg.get("keywords") or [], seed=0)
     ranking["screening_status"] = to_screen_status(decisions, conflict_rows, settings, ranking["record_id"])
+    # the protocol's stopping rule (screening.stopping); when it declares that screening stopped,
+    # the records nobody decided are counted as left unscreened by the rule, never dropped
+    from reprisma.screen.stopping import screening_stopping
+
+    stopping = screening_stopping(decisions, ta_final, screened, cfg.get("stopping"))
+    stopped = ta.get("not_screened", 0) if stopping["stopped"] else 0
+    if stopped:
+        ta = {**ta, "not_screened": 0}
+        undecided = set(screened) - set(ta_final["record_id"])
+        ranking["screening_status"] = [f"left unscreened: stopping rule {stopping['rule']} met" if rid in undecided
+                                       else st for rid, st in zip(ranking["record_id"], ranking["screening_status"])]
     passed = passed_title_abstract(resolved)
     included = sorted(rid for rid, stage, d in zip(resolved["record_id"], resolved["stage"], resolved["decision"])
                       if stage == "full_text" and d == "include" and rid in passed)
@@ -174,6 +185,8 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "unresolved_conflicts": unresolved_conflicts(decisions, conflict_rows, by_id, settings),
         "kappa": [{k: (None if v != v else v) for k, v in row.items()} for row in kappa_rows.to_dict("records")],
         "progress": progress,
+        "stopping": stopping,
+        **({"records_stopped": stopped} if stopping["stopped"] else {}),
         "included_record_ids": included,
         "_conflicts": conflict_rows,
         "_ranking": ranking,

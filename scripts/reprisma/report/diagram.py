@@ -122,7 +122,11 @@ def prisma_boxes(counts: dict) -> tuple[list[Box], list[tuple[str, str, str]], d
     boxes["removed"] = _box("removed", removed, right, BOX_W)
 
     boxes["screened"] = _box("screened", [(f"Records screened (n = {_n(scr['records_screened'])})", False)], left, BOX_W)
-    boxes["excluded"] = _box("excluded", [(f"Records excluded (n = {_n(scr['records_excluded'])})", False)], right, BOX_W)
+    excl = [(f"Records excluded (n = {_n(scr['records_excluded'])})", False)]
+    if "records_stopped" in scr:  # the protocol's stopping rule was met (screening.stopping.apply)
+        excl.append((f"Left unscreened, excluded by automation: stopping rule {scr['records_stopped_rule']} "
+                     f"(n = {_n(scr['records_stopped'])})", False))
+    boxes["excluded"] = _box("excluded", excl, right, BOX_W)
     # records still waiting for a decision: a dashed box of their own under the exclusions, so
     # the arrows of a draft diagram add up (screened = excluded + awaiting + sought)
     stacked = {}

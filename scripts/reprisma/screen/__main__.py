@@ -42,6 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=50,
         help="retrain after max(1, n_labelled // D) new labels (default 50)",
     )
+    from reprisma.screen.stopping import DEFAULTS, SIMULATION_RULES
+
+    st = s.add_argument_group("stopping (where a rule would have said stop; see README, Stopping rules)")
+    st.add_argument("--stopping", choices=SIMULATION_RULES,
+                    help="the stopping rule to replay on the simulated order (random_sample: ranked until "
+                    "--consecutive irrelevant in a row, then a random sample of the rest tested as in "
+                    "Callaghan & Müller-Hansen 2020; the sample is drawn with --seed)")
+    st.add_argument("--target-recall", type=float, default=DEFAULTS["target_recall"],
+                    help=f"recall the rule must reach (default {DEFAULTS['target_recall']})")
+    st.add_argument("--confidence", type=float, default=DEFAULTS["confidence"],
+                    help=f"confidence of the hypergeometric rule (default {DEFAULTS['confidence']})")
+    st.add_argument("--consecutive", type=int, default=DEFAULTS["consecutive"],
+                    help=f"consecutive_irrelevant (and random_sample's switch): run of irrelevant records "
+                    f"(default {DEFAULTS['consecutive']})")
+    st.add_argument("--fraction", type=float, default=DEFAULTS["fraction"],
+                    help=f"fixed_fraction: share of the records screened (default {DEFAULTS['fraction']})")
+    st.add_argument("--stop-out", help="JSON file: rule, target_recall, stopped_at, recall_at_stop, ...")
 
     m = sub.add_parser("metrics", help="WSS@95, recall@10/20/50%%, RRF@10 of a ranking CSV")
     m.add_argument("ranking", help="CSV written by `simulate` (rank,record_id,label)")

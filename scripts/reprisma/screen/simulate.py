@@ -33,6 +33,7 @@ __all__ = [
     "choose_prior",
     "simulate",
     "write_ranking",
+    "stop_result",
 ]
 
 
@@ -203,6 +204,7 @@ def main_simulate(args) -> int:
         labs = {int(data.labels[i]) for i in prior}
         if labs != {0, 1}:
             raise ValueError("the prior must contain at least one relevant and one irrelevant record")
+    stop_config = _stop_config(args)
     t0 = time.monotonic()
     order = simulate(
         data.texts,
@@ -213,7 +215,70 @@ def main_simulate(args) -> int:
         progress=sys.stderr,
     )
     write_ranking(args.out, data, order)
+    if stop_config is not None:
+        from reprisma.snapshot import atomic_write_text, dumps_json
+
+        result = stop_result(data.labels[list(order)], stop_config, n_prior=len(prior) if prior else 2)
+        atomic_write_text(Path(args.stop_out), dumps_json(result))
+        said = (f"said stop after {result['stopped_at']}" if result["met_before_end"]
+                else f"never said stop before all {result['stopped_at']}")
+        sys.stderr.write(
+            f"simulate: {stop_config.rule} {said} of {result['n_records']} records were screened "
+            f"(recall {result['recall_at_stop']:.3f}) -> {args.stop_out}\n"
+        )
     sys.stderr.write(
         f"simulate: wrote {args.out} ({len(order)} records, {time.monotonic() - t0:.1f}s)\n"
     )
     return 0
+
+
+def _stop_config(args):
+    """The stopping rule named on the command line (None without --stopping)."""
+    from reprisma.screen.stopping import StoppingConfig
+
+    if getattr(args, "stopping", None) is None:
+        if getattr(args, "stop_out", None):
+            raise ValueError("--stop-out needs --stopping RULE")
+        return None
+    if not args.stop_out:
+        raise ValueError("--stopping needs --stop-out FILE (where the result is written)")
+    return StoppingConfig(args.stopping, args.target_recall, args.confidence, args.consecutive, args.fraction,
+                          seed=args.seed)
+
+
+def stop_result(labels_in_order, config, n_prior: int = 2) -> dict:
+    """Where ``config``'s rule first says stop on a complete simulated screening order, and the
+    recall then. ``stopped_at`` counts every record screened, the prior records included (the
+    rule is checked from the first record after the prior on); ``met_before_end`` is false when
+    the rule never said stop before every record was screened."""
+    from reprisma.screen.stopping import first_stop
+
+    y = np.asarray(labels_in_order, dtype=int)
+    n, r = len(y), int(y.sum())
+    at = first_stop(y, config, start=min(n, n_prior + 1))
+    found = int(y[:at].sum())
+    if config.rule == "random_sample":  # the records screened after the switch are a random sample of the rest
+        from reprisma.screen.stopping import random_sample_stop
+
+        at, switched_at, found = random_sample_stop(y, config, start=min(n, n_prior + 1))
+    out = {
+        "rule": config.rule,
+        "target_recall": config.target_recall,
+        "confidence": config.confidence if config.rule in ("hypergeometric", "random_sample") else None,
+        "stopped_at": int(at),
+        "recall_at_stop": (found / r) if r else 1.0,
+        "fraction_screened": at / n if n else 0.0,
+        "met_before_end": bool(at < n),
+        "target_met": bool(r == 0 or found >= config.target_recall * r),
+        "n_records": n,
+        "n_relevant": r,
+        "n_prior": n_prior,
+    }
+    if config.rule in ("consecutive_irrelevant", "random_sample"):
+        out["consecutive"] = config.consecutive
+    if config.rule == "random_sample":
+        out["switched_at"] = switched_at
+        out["seed"] = config.seed
+    if config.rule == "fixed_fraction":
+        out["fraction"] = config.fraction
+    return out

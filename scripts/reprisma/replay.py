@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reprisma.protocol import Protocol
-from reprisma.snapshot import (SnapshotError, check_files, load_manifest, read_lock, sha256_file)
+from reprisma.snapshot import (SnapshotError, check_files, load_manifest, raw_path, read_lock, sha256_file)
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,15 @@ def iter_capture_records(capture: Capture):
         sid = [search["search_id"]]
         for entry in search["files"]:
             endpoint = entry["request"]["endpoint"]
-            path = capture.directory / entry["path"]
+            path = raw_path(capture.directory, entry)
             if endpoint == "efetch.fcgi":
+                raw_file = (f"{entry['reused_from']}/{entry['path']}" if entry.get("reused_from") else entry["path"])
+                wanted = set(entry["ids"]) if entry.get("reused_from") else None
                 with gzip.open(path, "rb") as f:
-                    yield from iter_pubmed_records(f, raw_file=entry["path"], search_ids=sid)
+                    for rec in iter_pubmed_records(f, raw_file=raw_file, search_ids=sid):
+                        # a file an earlier capture stored holds more than this search returned now
+                        if wanted is None or rec["pmid"] in wanted:
+                            yield rec
             elif endpoint == "studies":
                 with gzip.open(path, "rb") as f:
                     yield from iter_ctgov_records(f, raw_file=entry["path"], search_ids=sid)

@@ -86,6 +86,15 @@ def write_raw(capture_dir: Path, relpath: str, body: bytes) -> dict:
             "body_size": len(body), "body_sha256": sha256_bytes(body)}
 
 
+def raw_path(capture_dir: Path, entry: dict) -> Path:
+    """Where a manifest's file entry is: in the capture itself, or (an incremental capture's entry
+    ``reused_from`` an earlier capture of the protocol) in the capture that stored those bytes."""
+    capture_dir = Path(capture_dir)
+    if entry.get("reused_from"):
+        return capture_dir.parent / entry["reused_from"] / entry["path"]
+    return capture_dir / entry["path"]
+
+
 def read_raw(capture_dir: Path, relpath: str) -> bytes:
     with gzip.open(capture_dir / relpath, "rb") as f:
         return f.read()
@@ -149,8 +158,9 @@ def check_files(capture_dir: Path, manifest: dict) -> list[str]:
     listed = set()
     for search in manifest.get("searches", []):
         for entry in search.get("files", []):
-            listed.add(entry["path"])
-            path = Path(capture_dir) / entry["path"]
+            path = raw_path(capture_dir, entry)
+            if "reused_from" not in entry:
+                listed.add(entry["path"])
             if not path.exists():
                 problems.append(f"{path}: listed in the manifest but missing")
                 continue

@@ -18,7 +18,7 @@ import requests
 from reprisma.emulator import EutilsEmulator, load_corpus
 from reprisma.pipeline import derive_all
 from reprisma.protocol import validate_config
-from reprisma.replay import open_capture
+from reprisma.replay import open_capture, open_capture_at
 from reprisma.search.capture import capture
 from reprisma.snapshot import dumps_json, ledger_path, write_round_ledger
 
@@ -30,6 +30,7 @@ TERM = "psychedelic* OR psilocybin OR ketamine OR esketamine OR MDMA OR LSD OR h
 # round 1 included; at time 3 one more.
 GONE_AT_2 = (5, 10, 11)
 GONE_AT_3 = (20,)
+EFETCHES: dict[int, tuple[int, int]] = {}  # round -> (efetch requests, records named by id)
 
 
 def protocol(decisions: Path, root: Path, base_url: str | None = None):
@@ -74,7 +75,10 @@ def run_round(time: int, root: Path, decisions: Path, gone: set[str] = frozenset
     with EutilsEmulator(corpus, unknown_language_matches=True, rate_limit=False) as eutils:
         live = protocol(decisions, root, eutils.base_url)
         truth = served(eutils, live.searches[0].query)
+        eutils.requests.clear()
         capture(live, root, f"t{time}", kind="live")
+        efetches = [r for r in eutils.requests if r.path.endswith("efetch.fcgi")]
+        EFETCHES[time] = (len(efetches), sum(len((r.param("id") or "").split(",")) for r in efetches if r.param("id")))
     cap = open_capture(live, root)
     out = derive_all(live, cap)
     # publish: the round's ledger is kept beside its capture, as the workflow's publish step does
@@ -112,7 +116,8 @@ def rounds(tmp_path_factory):
     out[2] = (*out[2][:2], derive_all(out[2][0], open_capture(out[2][0], root)))
     write_round_ledger(root, "living", dumps_json(out[2][2]["counts"]).encode())
     out[3] = run_round(3, root, decisions, gone3)
-    return root, out, {"excluded": excluded, "included": included, "new2": new2[0], "departed": ids1[GONE_AT_2[0]]}
+    return root, out, {"excluded": excluded, "included": included, "new2": new2[0], "departed": ids1[GONE_AT_2[0]],
+                       "gone2": sorted(f"pubmed:{p}" for p in gone2)}
 
 
 def test_refresh_diff_is_the_set_difference_of_what_was_served(rounds):
@@ -214,3 +219,33 @@ def test_verify_checks_every_capture_of_the_history(rounds, tmp_path):
     ok, lines = verify(live, copy, counts)
     assert not ok
     assert any("capture history:" in line and "t1" in line and "content changed" in line for line in lines)
+
+
+def test_a_refresh_fetches_only_records_no_earlier_capture_holds(rounds):
+    """Incremental capture: after esearch, efetch only what is new (the minimum number of
+    requests); the manifest still names every record and where its bytes are."""
+    import math
+
+    root, out, _ = rounds
+    assert EFETCHES[1][0] == math.ceil(len(out[1][1]) / 500)      # the first capture fetches everything
+    for t in (2, 3):
+        new = out[t][1] - out[t - 1][1]
+        assert EFETCHES[t] == (math.ceil(len(new) / 500), len(new))
+        manifest = open_capture_at(root, "living", f"t{t}").manifest["searches"][0]
+        assert manifest["requests"]["records_reused"] == len(out[t][1] & out[t - 1][1])
+        assert manifest["requests"]["records_fetched"] == len(new)
+        assert manifest["records_received"] == len(out[t][1])
+
+
+def test_an_incremental_capture_replays_the_same_records_as_a_full_one(rounds, tmp_path):
+    root, out, d = rounds
+    full_root = tmp_path / "full"
+    corpus = corpus_at(2, {r.split(":")[1] for r in d["gone2"]})
+    with EutilsEmulator(corpus, unknown_language_matches=True, rate_limit=False) as eutils:
+        live = protocol(tmp_path / "none", full_root, eutils.base_url)
+        capture(live, full_root, "t2", kind="live", incremental=False)
+    full = derive_all(live, open_capture(live, full_root))["records"]
+    incremental = out[2][2]["records"]
+    strip = lambda recs: [{k: v for k, v in r.items() if k != "raw_file"} for r in recs]
+    assert strip(full) == strip(incremental)
+    assert any(r["raw_file"].startswith("t1/") for r in incremental)  # bytes kept where round 1 stored them

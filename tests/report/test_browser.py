@@ -97,8 +97,10 @@ def _expected_numbers(counts) -> dict:
     if scr["reports_pending"]:
         out["pending_ft"] = [scr["reports_pending"]]
     if p.get("previous"):
-        out["previous"] = [p["previous"]["studies"]]
-        out["total"] = [p["previous"]["studies"] + inc["studies"]]
+        # in their units: studies and reports (a number the previous version does not report is n/a)
+        prev, total = p["previous"], p["total"]
+        out["previous"] = [n for n in (prev["studies"], prev["reports"]) if n is not None]
+        out["total"] = [n for n in (total["studies"], total["reports"]) if n is not None]
     return out
 
 

@@ -90,6 +90,7 @@ class PubmedRecord:
     pub_dates: tuple[dt.date, ...] = ()  # [dp]/[pdat]: PubDate and electronic ArticleDate
     entrez_date: dt.date | None = None  # [edat]
     create_date: dt.date | None = None  # [crdt]
+    modified_date: dt.date | None = None  # [mdat]: MedlineCitation/DateRevised (none: never modified)
     pub_date_sort: tuple[int, int, int] = (0, 0, 0)
 
     @property
@@ -248,11 +249,13 @@ def _record_from_element(el: ET.Element, xml: str, source: str, origin: str) -> 
             crdt = _date_from(ppd)
     # [edat] is the "entrez" history date, [crdt] the "pubmed" one; each falls back to the other.
     edat, crdt = edat or crdt, crdt or edat
+    revised = el.find("MedlineCitation/DateRevised")
+    mdat = _date_from(revised) if revised is not None else None
     return PubmedRecord(
         pmid=pmid, xml=xml, source=source, origin=origin, title=title, abstract=abstract,
         mesh=mesh, keywords=kws, languages=langs, publication_types=pts, authors=tuple(authors),
         journals=tuple(journals), pub_dates=tuple(pub_dates), entrez_date=edat, create_date=crdt,
-        pub_date_sort=sort_key,
+        modified_date=mdat, pub_date_sort=sort_key,
     )
 
 

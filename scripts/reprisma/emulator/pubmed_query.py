@@ -84,13 +84,15 @@ FIELD_ALIASES = {
     "dp": "dp", "pdat": "dp", "publication date": "dp", "date - publication": "dp",
     "edat": "edat", "entrez date": "edat", "date - entry": "edat", "entry date": "edat",
     "crdt": "crdt", "create date": "crdt", "date - create": "crdt",
+    "mdat": "mdat", "modification date": "mdat", "date - modification": "mdat",
 }
 FIELD_LABELS = {
     "all": "All Fields", "tiab": "Title/Abstract", "ti": "Title", "ab": "Abstract", "mh": "MeSH Terms",
     "la": "Language", "pt": "Publication Type", "au": "Author", "ta": "Journal", "ot": "Other Term",
     "tw": "Text Word", "dp": "Date - Publication", "edat": "Date - Entry", "crdt": "Date - Create",
+    "mdat": "Date - Modification",
 }
-DATE_FIELDS = {"dp", "edat", "crdt"}
+DATE_FIELDS = {"dp", "edat", "crdt", "mdat"}
 LOWERCASED = {"la", "pt", "mh", "ta"}
 LANGUAGE_NAMES = {
     "eng": "english", "ger": "german", "fre": "french", "spa": "spanish", "ita": "italian",
@@ -343,7 +345,7 @@ class _Parser:
         fieldname = FIELD_ALIASES.get(" ".join((tag or "").lower().split()))
         if fieldname not in DATE_FIELDS:
             raise QuerySyntaxError(f"date range {lo_tok.value}:{hi_tok.value} needs a date field tag "
-                                   "([dp], [pdat], [edat] or [crdt])")
+                                   "([dp], [pdat], [edat], [crdt] or [mdat])")
         lo, hi = date_range(lo_tok.value), date_range(hi_tok.value)
         if lo is None or hi is None:
             raise QuerySyntaxError(f"invalid date in range {lo_tok.value}:{hi_tok.value}")
@@ -397,6 +399,7 @@ class _Doc:
     dp: tuple[dt.date, ...]
     edat: dt.date | None
     crdt: dt.date | None
+    mdat: dt.date | None = None
 
 
 class PubmedIndex:
@@ -418,7 +421,7 @@ class PubmedIndex:
                 ta=[" ".join(j.casefold().split()) for j in r.journals],
                 other=[tokens(a) for a in r.authors] + [tokens(j) for j in r.journals]
                 + [tokens(p) for p in r.publication_types],
-                dp=r.pub_dates, edat=r.entrez_date, crdt=r.create_date,
+                dp=r.pub_dates, edat=r.entrez_date, crdt=r.create_date, mdat=r.modified_date,
             ))
         self.all_ids = frozenset(d.pmid for d in self.docs)
 
@@ -502,7 +505,7 @@ class PubmedIndex:
             if node.fieldname == "dp":
                 dates = d.dp
             else:
-                v = d.edat if node.fieldname == "edat" else d.crdt
+                v = {"edat": d.edat, "crdt": d.crdt, "mdat": d.mdat}[node.fieldname]
                 dates = (v,) if v else ()
             if any(node.lo <= x <= node.hi for x in dates):
                 out.add(d.pmid)

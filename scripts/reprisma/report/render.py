@@ -58,7 +58,8 @@ def provenance_of(manifest: dict, manifest_sha256: str) -> dict:
         "manifest_sha256": manifest_sha256,
         "protocol_sha256": manifest["searches_sha256"],
         "versions": manifest["versions"],
-        "raw_files": [{"path": f["path"], "size": f["size"], "sha256": f["sha256"]}
+        "raw_files": [{"path": f"../{f['reused_from']}/{f['path']}" if f.get("reused_from") else f["path"],
+                       "size": f["size"], "sha256": f["sha256"]}
                       for s in manifest["searches"] for f in s["files"]],
         "example": manifest.get("provenance"),
     }

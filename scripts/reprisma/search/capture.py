@@ -21,6 +21,7 @@ trusts or discards (and says so).
 
 from __future__ import annotations
 
+import gzip
 import json
 import platform
 import shutil
@@ -119,8 +120,86 @@ def _batch_ok(capture_dir: Path, rel: str, done: dict | None, retmax: int, want:
     return path.exists() and path.stat().st_size == done.get("size") and sha256_file(path) == done.get("sha256")
 
 
+def held_records(snapshot_root: Path, protocol_id: str, predecessor: dict | None) -> tuple[dict, str | None]:
+    """What the previous capture holds for an incremental one: PMID -> where its bytes are (the
+    capture that stored the file, its path and hashes), and when that capture started."""
+    if not predecessor:
+        return {}, None
+    from reprisma.search.eutils import efetch_pmids
+
+    cid = predecessor["capture_id"]
+    directory = protocol_dir(snapshot_root, protocol_id) / cid
+    manifest = load_manifest(directory)
+    held: dict[str, dict] = {}
+    for search in manifest["searches"]:
+        if search["source"] != "pubmed":
+            continue
+        for entry in search["files"]:
+            if entry["request"]["endpoint"] != "efetch.fcgi":
+                continue
+            origin = entry.get("reused_from") or cid
+            ids = entry.get("ids")
+            if ids is None:  # a capture made before manifests listed each batch's PMIDs
+                with gzip.open(directory.parent / origin / entry["path"], "rb") as f:
+                    ids = efetch_pmids(f.read())
+            ref = {k: entry[k] for k in ("path", "size", "sha256", "body_size", "body_sha256")}
+            for pmid in ids:
+                held.setdefault(pmid, {"reused_from": origin, **ref})
+    return held, manifest["started"]
+
+
+def _fetch_incremental(search: Search, client: EutilsClient, batch_size: int, capture_dir: Path, state,
+                       expected: list[str], held: dict, since: str, esearch_max: int, files: list[dict]):
+    """Efetch only the records no earlier capture holds, plus those PubMed modified since it
+    ([mdat]); every other record's bytes stay where they are and the manifest points there."""
+    sid = search.id
+    since_q = since[:10].replace("-", "/")
+    mres, sent_m = client.esearch(f'({search.query}) AND ("{since_q}"[mdat] : "3000/12/31"[mdat])',
+                                  retmax=esearch_max)
+    files.append(_store(capture_dir, f"raw/{sid}/esearch-modified.xml.gz", mres.body, "esearch.fcgi", sent_m))
+    modified = set(mres.ids) if mres.count <= esearch_max else set(expected)  # too many: fetch all again
+    reuse = {p: held[p] for p in expected if p in held and p not in modified}
+    fetch = [p for p in expected if p not in reuse]
+    done_before = dict(state.data["batches"])
+    made = 0
+    for i in range(0, len(fetch), batch_size):
+        rel = f"raw/{sid}/efetch-new-{i:06d}.xml.gz"
+        want = fetch[i:i + batch_size]
+        done = done_before.get(rel)
+        if _batch_ok(capture_dir, rel, done, batch_size, want):
+            files.append({"path": rel, "size": done["size"], "sha256": done["sha256"],
+                          "body_size": done["body_size"], "body_sha256": done["body_sha256"], "ids": sorted(want),
+                          "request": {"endpoint": "efetch.fcgi", "params": done["params"]}})
+            continue
+        body, sent_f = client.efetch_ids(want)
+        made += 1
+        entry = _store(capture_dir, rel, body, "efetch.fcgi", sent_f)
+        entry["ids"] = sorted(want)
+        files.append(entry)
+        state.data["batches"][rel] = {"retmax": batch_size, "ids_sha256": id_list_sha256(want),
+                                      "size": entry["size"], "sha256": entry["sha256"],
+                                      "body_size": entry["body_size"], "body_sha256": entry["body_sha256"],
+                                      "params": entry["request"]["params"]}
+        state.save()
+        progress(f"{sid}: fetched {min(i + batch_size, len(fetch))}/{len(fetch)} new or modified records")
+    by_file: dict[tuple, list[str]] = {}
+    for pmid, ref in reuse.items():
+        by_file.setdefault((ref["reused_from"], ref["path"]), []).append(pmid)
+    for (origin, path), ids in sorted(by_file.items()):
+        ref = held[ids[0]]
+        files.append({"path": path, "reused_from": origin, "size": ref["size"], "sha256": ref["sha256"],
+                      "body_size": ref["body_size"], "body_sha256": ref["body_sha256"], "ids": sorted(ids),
+                      "request": {"endpoint": "efetch.fcgi", "params": {"reused": f"records held by capture {origin}"}}})
+    full = sum(1 for _ in range(0, len(expected), batch_size))
+    progress(f"{sid}: {len(reuse)} records already held, {len(fetch)} fetched ({len(modified & set(held))} "
+             f"modified since {since[:10]}); {made} efetch requests instead of {full}")
+    return set(expected), {"efetch_made": made, "efetch_full_capture": full, "esearch_modified": 1,
+                           "records_reused": len(reuse), "records_fetched": len(fetch),
+                           "records_modified": len(modified & set(held))}
+
+
 def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, capture_dir: Path,
-                   esearch_max: int = ESEARCH_MAX) -> dict:
+                   esearch_max: int = ESEARCH_MAX, held: dict | None = None, since: str | None = None) -> dict:
     started = utc_now()
     sid = search.id
     state = _State(capture_dir, sid)
@@ -164,7 +243,14 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
     done_before = dict(state.data["batches"])  # each entry is checked again before it is trusted
     received: set[str] = set()
     reused = 0
-    for k, (window, res) in enumerate(slices, 1):
+    requests_note = None
+    if held:
+        received, requests_note = _fetch_incremental(search, client, batch_size, capture_dir, state, expected,
+                                                     held, since, esearch_max, files)
+        slices_to_fetch = []
+    else:
+        slices_to_fetch = slices
+    for k, (window, res) in enumerate(slices_to_fetch, 1):
         for retstart in range(0, res.count, batch_size):
             rel = f"raw/{sid}/efetch-{k:03d}-{retstart:06d}.xml.gz"
             want = res.ids[retstart:retstart + batch_size]
@@ -172,7 +258,7 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
             if _batch_ok(capture_dir, rel, done, batch_size, want):
                 files.append({"path": rel, "size": done["size"], "sha256": done["sha256"],
                               "body_size": done["body_size"], "body_sha256": done["body_sha256"],
-                              "request": {"endpoint": "efetch.fcgi", "params": done["params"]}})
+                              "ids": sorted(want), "request": {"endpoint": "efetch.fcgi", "params": done["params"]}})
                 received.update(want)
                 reused += 1
                 continue
@@ -189,6 +275,7 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
                 body, sent_f = client.efetch(res.webenv, res.query_key, retstart, batch_size, expect=want)
             entry = _store(capture_dir, rel, body, "efetch.fcgi", sent_f)
             entry["request"]["params"] = {k2: v for k2, v in sent_f.items() if k2 != "WebEnv"} | {"WebEnv": "(history)"}
+            entry["ids"] = sorted(want)
             files.append(entry)
             # durable and verified: only now does the batch count as done
             state.data["batches"][rel] = {"retmax": batch_size, "ids_sha256": id_list_sha256(want),
@@ -200,7 +287,7 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
             progress(f"{sid}: {len(received)}/{top.count} records")
     if reused:
         progress(f"{sid}: reused {reused} verified batch(es) of an earlier attempt")
-    _discard_leftovers(capture_dir, sid, {f["path"] for f in files})
+    _discard_leftovers(capture_dir, sid, {f["path"] for f in files if "reused_from" not in f})
 
     missing = sorted(set(expected) - received)
     extra = sorted(received - set(expected))
@@ -216,6 +303,7 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
         "started": started, "finished": utc_now(), "count_reported": top.count,
         "records_received": len(received), "id_list_sha256": id_list_sha256(received),
         "slices": [{"window": list(w), "count": r.count} for w, r in slices] if len(slices) > 1 else [],
+        **({"requests": requests_note} if requests_note else {}),
         "files": files,
     }
 
@@ -329,7 +417,7 @@ def _publish(partial: Path, final: Path, snapshot_root: Path, protocol: Protocol
 
 def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str = "live",
             slot_dir: Path | None = None, provenance: dict | None = None, *, lock: bool = True,
-            policy: RetryPolicy | None = None) -> Path:
+            policy: RetryPolicy | None = None, incremental: bool = True) -> Path:
     """Run every search, write and verify the snapshot and (``lock=True``) lock it.
 
     Rerunning the same ``capture_id`` resumes an interrupted capture, or verifies and locks one
@@ -368,13 +456,15 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
                                                    policy=policy))
 
     predecessor = previous_capture(snapshot_root, protocol.id, capture_id)
+    # an incremental capture: PubMed records an earlier capture holds are not fetched again
+    held, since = held_records(snapshot_root, protocol.id, predecessor) if incremental else ({}, None)
     started = utc_now()
     entries = []
     for search in protocol.searches:
         progress(f"capturing {search.id} from {search.database}")
         try:
             if search.source == "pubmed":
-                entries.append(capture_pubmed(search, eutils, eu["batch_size"], partial))
+                entries.append(capture_pubmed(search, eutils, eu["batch_size"], partial, held=held, since=since))
             else:
                 entries.append(capture_ctgov(search, ctgov, ct["page_size"], partial))
         except ServiceError as e:

@@ -157,6 +157,12 @@ class EutilsClient:
         check = efetch_pmids if expect is None else (lambda b: verify_batch(b, expect, retstart))
         return self._send("efetch.fcgi", params, check=check)
 
+    def efetch_ids(self, pmids: list[str]) -> tuple[bytes, dict]:
+        """Named records (an incremental capture fetches only what no earlier capture holds); the
+        answer must hold exactly those PMIDs."""
+        params = {"db": "pubmed", "id": ",".join(pmids), "retmode": "xml", "rettype": "abstract"}
+        return self._send("efetch.fcgi", params, check=lambda b: verify_batch(b, pmids))
+
 
 def split_window(start: str, end: str) -> tuple[tuple[str, str], tuple[str, str]]:
     """Halve an inclusive date window at a day boundary."""

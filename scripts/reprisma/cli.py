@@ -156,7 +156,13 @@ def cmd_report(args):
     counts = json.loads(Path(args.counts).read_text())
     import shlex
 
-    command = "python -m reprisma.cli " + shlex.join(sys.argv[1:])
+    # the command as a replay runs it: a live run's --replay-capture names the capture the LOCK
+    # names once the run has published, so a live report and its replay are byte-identical
+    argv = list(sys.argv[1:])
+    if "--replay-capture" in argv:
+        i = argv.index("--replay-capture")
+        del argv[i:i + 2]
+    command = "python -m reprisma.cli " + shlex.join(argv)
     build_report(protocol, capture, counts, _read_jsonl(args.records), json.loads(Path(args.dedup).read_text()),
                  json.loads(Path(args.screening).read_text()), Path(args.outdir), clusters=read_tsv(args.clusters),
                  eligibility=read_tsv(args.eligibility), command=command)

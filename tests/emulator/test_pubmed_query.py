@@ -219,3 +219,20 @@ def test_any_input_gives_a_result_or_a_syntax_error_never_a_crash(index, parts):
     except (pq.QuerySyntaxError, pq.HistoryError):
         return
     assert isinstance(res.translation, str) and res.ids <= index.all_ids
+
+
+def test_mdat_is_the_records_revision_date():
+    """[mdat]: PubMed's modification date, from MedlineCitation/DateRevised of the genuine XML."""
+    from pathlib import Path
+
+    from reprisma.emulator import load_corpus
+    from reprisma.emulator.pubmed_query import PubmedIndex, search
+
+    xml = sorted((Path(__file__).resolve().parents[1] / "fixtures" / "pubmed" / "metapub").glob("pmid_*.xml"))
+    corpus = load_corpus(pubmed_xml=xml)
+    revised = {p: r.modified_date for p, r in corpus.pubmed.items()}
+    assert any(revised.values())
+    pmid, day = next((p, d) for p, d in sorted(revised.items()) if d)
+    index = PubmedIndex(corpus.pubmed.values())
+    on_day = search(f'"{day:%Y/%m/%d}"[mdat] : "{day:%Y/%m/%d}"[mdat]', index).ids
+    assert pmid in on_day and all(revised[p] == day for p in on_day)

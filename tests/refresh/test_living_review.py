@@ -249,3 +249,24 @@ def test_an_incremental_capture_replays_the_same_records_as_a_full_one(rounds, t
     strip = lambda recs: [{k: v for k, v in r.items() if k != "raw_file"} for r in recs]
     assert strip(full) == strip(incremental)
     assert any(r["raw_file"].startswith("t1/") for r in incremental)  # bytes kept where round 1 stored them
+
+
+def test_a_later_rounds_report_lists_the_records_behind_every_box(rounds, tmp_path):
+    """The report stage checks every record list against the diagram (it stops on a mismatch):
+    carried-forward and departed decisions must not leak into this round's boxes."""
+    import csv
+
+    from reprisma.report import build_report
+
+    root, out, d = rounds
+    live, _, derived = out[2]
+    screening = {k: v for k, v in derived["screening"].items() if not k.startswith("_")}
+    build_report(live, open_capture_at(root, "living", "t2"), derived["counts"], derived["records"],
+                 derived["dedup"], screening, tmp_path, clusters=derived["clusters"],
+                 eligibility=derived["eligibility"])
+    with open(tmp_path / "records" / "included.csv", newline="", encoding="utf-8") as f:
+        included = {r["record_id"] for r in csv.DictReader(f)}
+    assert d["new2"] in included and d["departed"] not in included
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Decisions kept on records the searches no longer return (2)" in html
+    assert "Records screened in a previous round" in (tmp_path / "prisma.svg").read_text(encoding="utf-8")

@@ -287,3 +287,50 @@ def test_partial_captures_and_rate_limit_slots_are_git_ignored(project_dir):
     kept = subprocess.run(["git", "check-ignore", "--no-index", "snapshots/p/live-1/manifest.json"],
                           cwd=project_dir, capture_output=True)
     assert kept.returncode == 1
+
+
+def _refresh_normalised(capture_dir: Path) -> dict:
+    """normalised(), less the previous capture's manifest hash (its timestamps differ by nature)."""
+    out = normalised(capture_dir)
+    m = json.loads(out["manifest.json"])
+    m["previous_capture"].pop("manifest_sha256")
+    out["manifest.json"] = json.dumps(m, sort_keys=True).encode()
+    return out
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_refresh_killed_mid_capture_keeps_the_lock_then_resumes_byte_identical(tmp_path, emulators, seed):
+    """Round 1 captures a narrower window; the refresh (round 2, incremental: only records round 1
+    does not hold are fetched, three per batch) is killed at random points. Until it finishes the
+    LOCK stays on round 1; the finished refresh equals an uninterrupted one byte for byte."""
+    eu, ct = emulators
+    narrow = tmp_path / "narrow.json"
+    narrow.write_text(json.dumps(protocol_config(eu, ct, batch=3, window=("2024-01-01", "2025-12-31"))))
+    wide = tmp_path / "wide.json"
+    wide.write_text(json.dumps(protocol_config(eu, ct, batch=3)))
+    ref, root = tmp_path / "ref", tmp_path / "snap"
+    for r in (ref, root):
+        rc, err, _ = run_child(narrow, r, "round1")
+        assert rc == 0, err
+    rc, err, _ = run_child(wide, ref, "round2")
+    assert rc == 0, err
+    expected = _refresh_normalised(ref / "t" / "round2")
+    assert any(f.get("reused_from") == "round1" for f in load_manifest(ref / "t" / "round2")["searches"][0]["files"])
+    rng = random.Random(seed)
+    kills, log = 0, []
+    for attempt in range(5):
+        last = attempt == 4
+        rc, err, killed = run_child(wide, root, "round2", kill_after_line=None if last else rng.randint(1, 6),
+                                    extra_delay=rng.uniform(0.0, 0.1))
+        log.append(err)
+        kills += killed
+        if killed:
+            lock = read_lock(root, "t")["capture_id"]
+            assert lock == "round1" or (root / "t" / "round2" / "manifest.json").exists(), "".join(log)
+        else:
+            assert rc == 0 or "a capture with this id exists already" in err, err
+            break
+    assert kills >= 1
+    assert read_lock(root, "t")["capture_id"] == "round2"
+    assert _refresh_normalised(root / "t" / "round2") == expected
+    assert "Traceback" not in "".join(log)

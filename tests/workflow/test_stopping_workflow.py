@@ -38,8 +38,10 @@ def project_with(tmp_path, name, decisions: str):
     shutil.copy(PROJECT / "config" / "dedup_overrides.tsv", work / "config" / "dedup_overrides.tsv")
     cfg = work / "config" / "config.yaml"
     text = cfg.read_text()
-    assert "\nscreening:\n  mode: dual" in text
-    text = text.replace("\nscreening:\n  mode: dual", "\nscreening:" + STOPPING + "  mode: single", 1)
+    # the update protocol (it inherits dual screening from config/greenway2020.yaml)
+    assert "\nscreening:\n  decisions_dir: config/screening" in text
+    text = text.replace("\nscreening:\n  decisions_dir: config/screening",
+                        "\nscreening:" + STOPPING + "  mode: single\n  decisions_dir: config/screening", 1)
     cfg.write_text(text)
     (work / "config" / "screening" / "ana.tsv").write_text(HEADER + decisions)
     return work

@@ -12,7 +12,7 @@ HEADER = "action\trecord_id_a\trecord_id_b\treason\treviewer\n"
 def test_study_links_file_is_tracked_and_validated(example_project):
     work = example_project
     run_snakemake(work, block_sockets=True)
-    records = [json.loads(line) for line in (work / "results" / "greenway2020" / "records.jsonl").open()]
+    records = [json.loads(line) for line in (work / "results" / "greenway2020-update" / "records.jsonl").open()]
     a, b = sorted(r["record_id"] for r in records if r["source"] == "pubmed" and not r["nct_ids"])[:2]
     published = (work / "reports" / "counts.json").read_bytes()
 

@@ -13,7 +13,9 @@ What it does, following PubMed's documented search syntax:
   a tag form one phrase (``hart rk[au]``, ``major depression[tiab]``), as in PubMed.
 * Dates: ``"2020/01/01"[dp] : "2025/08/13"[dp]``, ``2020:2024[pdat]``, ``2019[dp]``, with
   ``[dp]``/``[pdat]`` (publication date: PubDate or electronic ArticleDate), ``[edat]`` (entrez
-  date) and ``[crdt]`` (create date). A partial date means its whole period; a record whose
+  date), ``[crdt]`` (create date) and ``[mdat]`` (modification date: ``MedlineCitation/DateRevised``;
+  a record without one was never modified and matches no ``[mdat]`` range, which is how an
+  incremental capture asks what changed). A partial date means its whole period; a record whose
   PubDate has only a year or month is indexed at the first day of it (as PubMed does).
 * Matching is case-insensitive and on whole words (letters/digits; punctuation separates words);
   a phrase matches consecutive words. ``[mh]``, ``[pt]``, ``[ta]`` and ``[la]`` match whole

@@ -13,7 +13,7 @@ import csv
 import io
 from pathlib import Path
 
-from reprisma.screen.eligibility import REMOVED
+from reprisma.screen.eligibility import PREVIOUS, REMOVED
 
 # name (file under records/) -> (what it lists, columns)
 LISTS = {
@@ -94,13 +94,21 @@ def record_lists(protocol, counts: dict, records: list[dict], clusters: list[dic
 
     excluded = [e for e in eligibility if e["eligible"] not in (True, "true")]
     out["removed_by_automation"] = [rec(e["record_id"], rule=e["rule"], detail=e.get("detail") or "")
-                                    for e in excluded if e["rule"] != REMOVED]
+                                    for e in excluded if e["rule"] not in (REMOVED, PREVIOUS)]
     out["removed_other_reasons"] = [rec(e["record_id"], reason=e.get("detail") or "")
                                     for e in excluded if e["rule"] == REMOVED]
 
     settings = ScreeningSettings.from_protocol(protocol.config.get("screening"))
     ids = screening_ids(clusters, eligibility)
-    decisions = load_decisions([Path(f) for f in decision_files], settings, **ids)
+    # as the screening stage counts them: decisions on clusters a previous round finished, and on
+    # records the searches no longer return, count in their own round, not in this one's boxes
+    status = counts.get("screening_status") or {}
+    departed = {d["record_id"] for d in status.get("decisions_on_departed_records") or []}
+    decisions = load_decisions([Path(f) for f in decision_files], settings,
+                               sorted(set(ids["known_ids"]) | departed),
+                               aliases={**{d: d for d in departed}, **ids["aliases"]},
+                               not_screened=ids["not_screened"], carried=ids["carried"])
+    decisions = decisions[~decisions["record_id"].isin(set(ids["carried"]) | departed)]
     resolved = resolve_decisions(decisions, settings)
     passed = passed_title_abstract(resolved)
     ta = {r.record_id: r for r in resolved[resolved["stage"] == "title_abstract"].itertuples(index=False)}
@@ -114,8 +122,10 @@ def record_lists(protocol, counts: dict, records: list[dict], clusters: list[dic
     out["screened"] = [rec(i, title_abstract=ta[i].decision if i in ta else "not screened") for i in screened]
     out["excluded_title_abstract"] = [rec(i, basis=ta[i].basis, reason=ta[i].reason or "")
                                       for i in screened if i in ta and ta[i].decision == "exclude"]
+    # records nobody screened are left unscreened by the stopping rule when the protocol applied it
+    stopped = "records_stopped" in counts["prisma"]["screening"]
     out["awaiting_title_abstract"] = [rec(i, why=why(ta.get(i))) for i in screened
-                                      if i not in ta or ta[i].decision == "pending"]
+                                      if (i not in ta and not stopped) or (i in ta and ta[i].decision == "pending")]
     sought = sorted(passed)
     out["sought"] = [rec(i) for i in sought]
     out["not_retrieved"] = [rec(i, basis=ft[i].basis) for i in sought if i in ft and ft[i].decision == "not_retrieved"]

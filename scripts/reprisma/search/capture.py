@@ -113,6 +113,22 @@ def _discard_tmp(partial: Path) -> None:
         progress(f"resuming {partial.name}: discarded {len(tmps)} half-written file(s) of an interrupted attempt")
 
 
+def _record_batch(state: "_State", rel: str, entry: dict, batch_size: int, want: list[str]) -> None:
+    """Durable and verified: only now does a batch count as done (a resume trusts it)."""
+    state.data["batches"][rel] = {"retmax": batch_size, "ids_sha256": id_list_sha256(want),
+                                  "size": entry["size"], "sha256": entry["sha256"],
+                                  "body_size": entry["body_size"], "body_sha256": entry["body_sha256"],
+                                  "params": entry["request"]["params"]}
+    state.save()
+
+
+def _verified_entry(rel: str, done: dict, want: list[str]) -> dict:
+    """The manifest entry of a batch an earlier attempt stored and recorded (see _batch_ok)."""
+    return {"path": rel, "size": done["size"], "sha256": done["sha256"], "body_size": done["body_size"],
+            "body_sha256": done["body_sha256"], "ids": sorted(want),
+            "request": {"endpoint": "efetch.fcgi", "params": done["params"]}}
+
+
 def _batch_ok(capture_dir: Path, rel: str, done: dict | None, retmax: int, want: list[str]) -> bool:
     if not done or done.get("retmax") != retmax or done.get("ids_sha256") != id_list_sha256(want):
         return False
@@ -167,20 +183,14 @@ def _fetch_incremental(search: Search, client: EutilsClient, batch_size: int, ca
         want = fetch[i:i + batch_size]
         done = done_before.get(rel)
         if _batch_ok(capture_dir, rel, done, batch_size, want):
-            files.append({"path": rel, "size": done["size"], "sha256": done["sha256"],
-                          "body_size": done["body_size"], "body_sha256": done["body_sha256"], "ids": sorted(want),
-                          "request": {"endpoint": "efetch.fcgi", "params": done["params"]}})
+            files.append(_verified_entry(rel, done, want))
             continue
         body, sent_f = client.efetch_ids(want)
         made += 1
         entry = _store(capture_dir, rel, body, "efetch.fcgi", sent_f)
         entry["ids"] = sorted(want)
         files.append(entry)
-        state.data["batches"][rel] = {"retmax": batch_size, "ids_sha256": id_list_sha256(want),
-                                      "size": entry["size"], "sha256": entry["sha256"],
-                                      "body_size": entry["body_size"], "body_sha256": entry["body_sha256"],
-                                      "params": entry["request"]["params"]}
-        state.save()
+        _record_batch(state, rel, entry, batch_size, want)
         progress(f"{sid}: fetched {min(i + batch_size, len(fetch))}/{len(fetch)} new or modified records")
     by_file: dict[tuple, list[str]] = {}
     for pmid, ref in reuse.items():
@@ -256,9 +266,7 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
             want = res.ids[retstart:retstart + batch_size]
             done = done_before.get(rel)
             if _batch_ok(capture_dir, rel, done, batch_size, want):
-                files.append({"path": rel, "size": done["size"], "sha256": done["sha256"],
-                              "body_size": done["body_size"], "body_sha256": done["body_sha256"],
-                              "ids": sorted(want), "request": {"endpoint": "efetch.fcgi", "params": done["params"]}})
+                files.append(_verified_entry(rel, done, want))
                 received.update(want)
                 reused += 1
                 continue
@@ -277,12 +285,7 @@ def capture_pubmed(search: Search, client: EutilsClient, batch_size: int, captur
             entry["request"]["params"] = {k2: v for k2, v in sent_f.items() if k2 != "WebEnv"} | {"WebEnv": "(history)"}
             entry["ids"] = sorted(want)
             files.append(entry)
-            # durable and verified: only now does the batch count as done
-            state.data["batches"][rel] = {"retmax": batch_size, "ids_sha256": id_list_sha256(want),
-                                          "size": entry["size"], "sha256": entry["sha256"],
-                                          "body_size": entry["body_size"], "body_sha256": entry["body_sha256"],
-                                          "params": entry["request"]["params"]}
-            state.save()
+            _record_batch(state, rel, entry, batch_size, want)
             received.update(want)
             progress(f"{sid}: {len(received)}/{top.count} records")
     if reused:

@@ -255,12 +255,11 @@ def test_two_captures_at_once_share_one_budget(tmp_path, corpus, monkeypatch, ke
             from reprisma.protocol import validate_config
 
             protocols.append(validate_config(cfg, f"{pid}.yaml"))
-        slot = tmp_path / "shared-ratelimit"
         errors = []
 
         def run(p):
             try:
-                capture(p, tmp_path, "c1", slot_dir=slot)
+                capture(p, tmp_path, "c1")  # the default budget: one for every protocol of the folder
             except Exception as e:  # noqa: BLE001
                 errors.append(e)
 
@@ -280,7 +279,7 @@ def test_partial_captures_and_rate_limit_slots_are_git_ignored(project_dir):
     """`git add snapshots` after a failed capture must not commit partial data."""
     if subprocess.run(["git", "rev-parse"], cwd=project_dir, capture_output=True).returncode != 0:
         pytest.skip("not a git checkout")
-    paths = ["snapshots/p/.partial-live-1/raw/pm/efetch-001-000000.xml.gz", "snapshots/p/.ratelimit/eutils",
+    paths = ["snapshots/p/.partial-live-1/raw/pm/efetch-001-000000.xml.gz", "snapshots/.ratelimit/eutils",
              "snapshots/p/.partial-live-1/.state/pm.json"]
     r = subprocess.run(["git", "check-ignore", "--no-index", *paths], cwd=project_dir, capture_output=True, text=True)
     assert r.stdout.split() == paths
@@ -334,3 +333,12 @@ def test_a_refresh_killed_mid_capture_keeps_the_lock_then_resumes_byte_identical
     assert read_lock(root, "t")["capture_id"] == "round2"
     assert _refresh_normalised(root / "t" / "round2") == expected
     assert "Traceback" not in "".join(log)
+
+
+def test_the_budget_folder_is_per_snapshot_folder_or_the_environments(tmp_path, monkeypatch):
+    from reprisma.search.capture import ratelimit_dir
+
+    monkeypatch.delenv("REPRISMA_RATELIMIT_DIR", raising=False)
+    assert ratelimit_dir(tmp_path / "snapshots") == tmp_path / "snapshots" / ".ratelimit"
+    monkeypatch.setenv("REPRISMA_RATELIMIT_DIR", str(tmp_path / "nfs" / "budget"))
+    assert ratelimit_dir(tmp_path / "snapshots") == tmp_path / "nfs" / "budget"

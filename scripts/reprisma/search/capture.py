@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import platform
 import shutil
 from datetime import datetime, timezone
@@ -357,6 +358,15 @@ def capture_ctgov(search: Search, client: CtgovClient, page_size: int, capture_d
     }
 
 
+def ratelimit_dir(snapshot_root: Path) -> Path:
+    """Where the request budget's slot files are: one per service, shared by every protocol (and,
+    through the ``flock``-ed files, every process) that captures into this snapshot folder. NCBI
+    counts requests per user, not per review: 50 protocols captured at once still get 3/s (10/s
+    with a key) between them. ``REPRISMA_RATELIMIT_DIR`` moves it, e.g. to a folder on the shared
+    file system of a cluster, so that jobs on every node draw on one budget."""
+    return Path(os.environ.get("REPRISMA_RATELIMIT_DIR") or Path(snapshot_root) / ".ratelimit")
+
+
 def previous_capture(snapshot_root: Path, protocol_id: str, capture_id: str) -> dict | None:
     """The capture a new one follows in the protocol's history: the one the LOCK names (its id and
     manifest hash), unless that is the capture being replaced or it no longer exists."""
@@ -451,7 +461,7 @@ def capture(protocol: Protocol, snapshot_root: Path, capture_id: str, kind: str 
     policy = policy or RetryPolicy.from_env()
     services = protocol.config["services"]
     eu, ct = services["eutils"], services["ctgov"]
-    slot_dir = Path(slot_dir) if slot_dir else pdir / ".ratelimit"
+    slot_dir = Path(slot_dir) if slot_dir else ratelimit_dir(snapshot_root)
     eutils = EutilsClient(eu["base_url"], eu["tool"], creds["email"], creds["api_key"],
                           HttpClient(EutilsClient.rate(creds["api_key"]), slot_dir / "eutils",
                                      service="NCBI", policy=policy))

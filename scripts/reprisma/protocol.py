@@ -396,7 +396,7 @@ def load_protocol(path: str | Path, overrides: dict | None = None) -> Protocol:
         # may take its line (an inherited key has none here)
         lines = {k: v for k, v in lines.items() if "searches" not in k}
     if overrides:
-        config = deep_update(config, overrides)
+        config = deep_update(config, coerce_overrides(overrides))
     try:
         return validate_config(config, str(path))
     except ProtocolError as e:
@@ -485,6 +485,29 @@ def _merge(base, child, where: str, changes: list) -> Any:
     if base != child and not where.endswith("assumptions") and ".assumptions." not in where:
         changes.append({"key": where, "inherited": base, "value": child, "change": "changed"})
     return copy.deepcopy(child)
+
+
+def coerce_overrides(values, schema: dict = None):
+    """``--config`` values as the schema types them: Snakemake hands nested values over as text
+    (``services="{eutils: {batch_size: 5}}"`` gives ``'5'``), so an integer, number or boolean key
+    given as its text becomes that value; anything else is left for validation to judge."""
+    schema = _SCHEMA if schema is None else schema
+    if isinstance(values, dict):
+        props = schema.get("properties") or {}
+        return {k: coerce_overrides(v, props[k]) if k in props else v for k, v in values.items()}
+    if isinstance(values, str):
+        types = schema.get("type")
+        types = types if isinstance(types, list) else [types]
+        text = values.strip()
+        if "integer" in types and re.fullmatch(r"[+-]?\d+", text):
+            return int(text)
+        if "number" in types and re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", text):
+            return float(text)
+        if "boolean" in types and text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        if "null" in types and text.lower() in ("null", "none", "~"):
+            return None
+    return values
 
 
 def deep_update(base: dict, extra: dict) -> dict:

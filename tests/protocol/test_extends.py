@@ -112,3 +112,16 @@ def test_snakemake_configfile_loads_that_protocol_alone(project_dir, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert "results/greenway2020/" in out.stdout + out.stderr
     assert "greenway2020-update" not in out.stdout + out.stderr
+
+
+def test_config_overrides_are_typed_by_the_schema(project_dir):
+    """Snakemake's --config hands nested values over as text: a number becomes a number."""
+    from reprisma.protocol import coerce_overrides
+
+    assert coerce_overrides({"services": {"eutils": {"batch_size": "5"}, "ctgov": {"page_size": "20"}},
+                             "mode": "live", "capture_id": "123"}) == {
+        "services": {"eutils": {"batch_size": 5}, "ctgov": {"page_size": 20}}, "mode": "live", "capture_id": "123"}
+    p = load_protocol(project_dir / "config" / "config.yaml", {"services": {"eutils": {"batch_size": "5"}}})
+    assert p.config["services"]["eutils"]["batch_size"] == 5
+    with pytest.raises(ProtocolError, match="batch_size: expected integer, got str 'five'"):
+        load_protocol(project_dir / "config" / "config.yaml", {"services": {"eutils": {"batch_size": "five"}}})

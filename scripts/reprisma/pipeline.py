@@ -155,12 +155,13 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
     complete = sorted(set(ta_final.loc[ta_final["decision"] == "exclude", "record_id"])
                       | {rid for rid, stage, d in zip(resolved["record_id"], resolved["stage"], resolved["decision"])
                          if stage == "full_text" and d in ("include", "exclude", "not_retrieved")})
+    included_studies = study_ids(records, clusters, included, study_links_file(protocol, base))
     return {
         "mode": settings.mode,
         "decisions_files": [str(f) for f in files],
         # records whose screening is finished this round (the next round carries them forward)
         "complete_record_ids": complete,
-        "included_study_ids": study_ids(records, clusters, included, study_links_file(protocol, base)),
+        "included_study_ids": included_studies,
         "carried_forward": {"clusters": len(carried),
                             "decisions": int(kept_apart["record_id"].isin(set(carried)).sum())},
         "decisions_on_departed_records": _rows_for(kept_apart[kept_apart["record_id"].isin(set(departed))],
@@ -174,7 +175,7 @@ def derive_screening(records: list[dict], clusters: list[dict], eligibility: lis
         "reports_not_retrieved": ft["not_retrieved"],
         "reports_excluded": ft["reasons"],
         "reports_included": ft["include"],
-        "studies_included": count_studies(records, clusters, included, study_links_file(protocol, base)),
+        "studies_included": len(included_studies),
         "reports_pending": ft["pending"] + ft.get("not_screened", 0),
         "reports_held": ft["held"],
         # records_pending and reports_pending broken down: why each still waits

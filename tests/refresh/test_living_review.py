@@ -169,10 +169,19 @@ def test_updated_review_counts_come_from_the_previous_rounds_ledger(rounds):
     assert ledger_path(root, "living", "t2").exists()
 
 
-def test_known_items_say_which_round_still_retrieves_them(rounds):
-    _, out, _ = rounds
-    # the protocol above lists no known items; the shipped update protocol's check is a workflow test
-    assert out[3][2]["counts"]["known_items"] == []
+def test_known_items_say_which_search_retrieved_them_and_which_are_in_no_result(rounds):
+    from reprisma.counts import known_items
+
+    _, out, d = rounds
+    live, _, derived = out[3]
+    pmid = d["new2"].split(":")[1]
+    items = [{"pmid": pmid, "note": "a record round 2 found"}, {"pmid": "1", "note": "in no result"}]
+    protocol = validate_config({**live.config, "known_items": items}, "living.yaml")
+    manifest = open_capture_at(out[3][0].config["snapshot_dir"], "living", "t3").manifest
+    found, missing = known_items(protocol, manifest, derived["records"])
+    assert found["retrieved_by"] == ["psychedelics"] and found["missed_by"] == [] and found["in_capture"]
+    assert found["record_ids"] == [d["new2"]]
+    assert missing["retrieved_by"] == [] and missing["missed_by"] == ["psychedelics"] and not missing["in_capture"]
 
 
 def test_diff_names_each_changed_field_and_why_a_record_left():

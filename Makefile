@@ -14,6 +14,8 @@ PROTOCOL  ?= config/config.yaml
 # `make refresh SERVICES="{eutils: {base_url: 'http://127.0.0.1:8001/entrez/eutils/'}, ctgov: {base_url: 'http://127.0.0.1:8002/api/v2'}}"`
 # points a refresh at other service addresses (the emulators, for trying it offline)
 SERVICES ?=
+# pytest-xdist workers for `make test` (one per core on the 2-core CI machine; TEST_WORKERS=0 runs serially)
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup browser cairo verify refresh example-snapshot lock clean help
 
@@ -52,7 +54,7 @@ example-snapshot: $(STAMP)
 
 #   make test             the whole test suite
 test: $(STAMP) browser cairo
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 #   make browser          install Debian's chromium for the report's browser test (as root), if missing
 browser:

@@ -1,4 +1,8 @@
-"""Stage commands the Snakemake rules call: ``python -m reprisma.cli STAGE ...``.
+"""Stage commands the Snakemake rules call: ``python -m reprisma.cli STAGE ...``, one hop from each
+rule to its stage's public function (``reprisma.replay.capture_records``, ``reprisma.refresh.compare``,
+``reprisma.dedup.pipeline_rows``, ``reprisma.screen.eligibility.eligibility_rows``,
+``reprisma.screen.stage.screen_records``, ``reprisma.counts.count_capture``,
+``reprisma.report.build_report``, ``reprisma.verify.verify``).
 
 Each command reads the effective protocol (``--protocol results/<id>/protocol.json``, the
 validated config Snakemake holds, so ``snakemake --config`` overrides reach every stage), does one stage and writes its
@@ -12,8 +16,10 @@ import json
 import sys
 from pathlib import Path
 
+from reprisma.errors import ReprismaError
 from reprisma.protocol import ProtocolError, validate_config
 from reprisma.snapshot import SnapshotError, atomic_write_text, dumps_json
+from reprisma.textfile import read_tsv, tsv_text
 
 
 def _protocol(args):
@@ -43,12 +49,11 @@ def cmd_capture(args):
 
 
 def cmd_records(args):
-    from reprisma.pipeline import derive_records
-
     from reprisma.records import write_records_jsonl
+    from reprisma.replay import capture_records
 
     protocol = _protocol(args)
-    n = write_records_jsonl(derive_records(_capture(args, protocol)), Path(args.out))
+    n = write_records_jsonl(capture_records(_capture(args, protocol)), Path(args.out))
     print(f"reprisma: {n} records -> {args.out}", file=sys.stderr)
 
 
@@ -59,11 +64,10 @@ def _refresh(args):
 
 
 def cmd_refresh(args):
-    from reprisma.pipeline import derive_refresh, tsv_text
-    from reprisma.refresh import DIFF_COLUMNS
+    from reprisma.refresh import DIFF_COLUMNS, compare
 
     protocol = _protocol(args)
-    result = derive_refresh(protocol, _capture(args, protocol), _read_jsonl(args.records))
+    result = compare(protocol, _capture(args, protocol), _read_jsonl(args.records), Path(args.snapshot_root))
     atomic_write_text(Path(args.diff), tsv_text(result.rows, DIFF_COLUMNS))
     atomic_write_text(Path(args.out), dumps_json(result.to_json()))
     since = f"since capture {result.previous_capture}" if result.previous_capture else "(first capture)"
@@ -79,15 +83,13 @@ def cmd_refresh(args):
 
 
 def cmd_dedup(args):
-    from reprisma.pipeline import derive_dedup, tsv_text
-
-    protocol = _protocol(args)
     import pandas as pd
 
-    from reprisma.dedup import summary
+    from reprisma.dedup import pipeline_rows, summary
 
+    protocol = _protocol(args)
     records = _read_jsonl(args.records)
-    rows, result = derive_dedup(records, protocol)
+    rows, result = pipeline_rows(records, protocol.config["dedup"]["overrides"])
     atomic_write_text(Path(args.summary), dumps_json(summary(result, pd.DataFrame(records))))
     atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "cluster_id", "representative", "rule"]))
     for frame, path in ((result.explanations, args.explanations), (result.maybe_pairs, args.maybe)):
@@ -98,11 +100,10 @@ def cmd_dedup(args):
 
 
 def cmd_eligibility(args):
-    from reprisma.pipeline import derive_eligibility, read_tsv, tsv_text
-    from reprisma.screen.eligibility import REMOVED
+    from reprisma.screen.eligibility import REMOVED, eligibility_rows
 
     protocol = _protocol(args)
-    rows = derive_eligibility(_read_jsonl(args.records), read_tsv(args.clusters), protocol, refresh=_refresh(args))
+    rows = eligibility_rows(_read_jsonl(args.records), read_tsv(args.clusters), protocol, refresh=_refresh(args))
     atomic_write_text(Path(args.out), tsv_text(rows, ["record_id", "eligible", "rule", "detail"]))
     other = sum(1 for r in rows if r["rule"] == REMOVED)
     automation = sum(1 for r in rows if not r["eligible"]) - other
@@ -111,20 +112,18 @@ def cmd_eligibility(args):
 
 
 def cmd_screening(args):
-    from reprisma.pipeline import decision_files, derive_screening, read_tsv, tsv_text
     from reprisma.screen.interchange import export_for_screening
+    from reprisma.screen.stage import decision_files, pending_breakdown, screen_records
 
     protocol = _protocol(args)
     records = _read_jsonl(args.records)
-    result = derive_screening(records, read_tsv(args.clusters), read_tsv(args.eligibility), protocol,
+    screened = screen_records(records, read_tsv(args.clusters), read_tsv(args.eligibility), protocol,
                               decision_files(protocol), _refresh(args))
-    conflict_rows = result.pop("_conflicts")
-    ranking = result.pop("_ranking")
+    conflict_rows, result = screened.conflicts, screened.ledger
     atomic_write_text(Path(args.conflicts), tsv_text(conflict_rows.to_dict("records"), list(conflict_rows.columns)))
-    export_for_screening(records, ranking, csv_path=Path(args.to_screen_csv), ris_path=Path(args.to_screen_ris))
+    export_for_screening(records, screened.ranking, csv_path=Path(args.to_screen_csv),
+                         ris_path=Path(args.to_screen_ris))
     atomic_write_text(Path(args.out), dumps_json(result))
-    from reprisma.report.render import pending_breakdown
-
     why = pending_breakdown(result)
     ta = f" ({why['title_abstract']})" if why.get("title_abstract") else ""
     ft = f" ({why['full_text']})" if why.get("full_text") else ""
@@ -138,17 +137,16 @@ def cmd_screening(args):
 
 
 def cmd_counts(args):
-    from reprisma.pipeline import derive_counts, read_tsv
+    from reprisma.counts import count_capture
 
     protocol = _protocol(args)
     screening = json.loads(Path(args.screening).read_text())
-    ledger = derive_counts(protocol, _capture(args, protocol), _read_jsonl(args.records),
+    ledger = count_capture(protocol, _capture(args, protocol), _read_jsonl(args.records),
                            read_tsv(args.clusters), read_tsv(args.eligibility), screening, _refresh(args))
     atomic_write_text(Path(args.out), dumps_json(ledger))
 
 
 def cmd_report(args):
-    from reprisma.pipeline import read_tsv
     from reprisma.report import build_report
 
     protocol = _protocol(args)
@@ -218,11 +216,9 @@ def main(argv=None):
     except (ProtocolError, SnapshotError) as e:
         print(f"reprisma: {e}", file=sys.stderr)
         raise SystemExit(1)
-    except Exception as e:  # a stage's own error class carries file and position
-        if type(e).__module__.startswith("reprisma"):
-            print(f"reprisma: {type(e).__name__}: {e}", file=sys.stderr)
-            raise SystemExit(1)
-        raise
+    except ReprismaError as e:  # a stage's own error class carries file and position
+        print(f"reprisma: {type(e).__name__}: {e}", file=sys.stderr)
+        raise SystemExit(1)
 
 
 if __name__ == "__main__":

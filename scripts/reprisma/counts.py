@@ -10,12 +10,23 @@ from __future__ import annotations
 
 from collections import Counter
 
+from reprisma.errors import ReprismaError
 from reprisma.protocol import Protocol
 from reprisma.screen.eligibility import PREVIOUS, REMOVED
 
 
-class CountsError(RuntimeError):
+class CountsError(ReprismaError, RuntimeError):
     pass
+
+
+def count_capture(protocol: Protocol, capture, records: list[dict], clusters: list[dict], eligibility: list[dict],
+                  screening: dict | None = None, refresh=None) -> dict:
+    """The counts stage: the ledger (counts.json) of one capture (a :class:`reprisma.replay.Capture`)
+    from the tables the earlier stages wrote (clusters.tsv rows, eligibility.tsv rows, the
+    screening ledger)."""
+    cluster_of = {c["record_id"]: c["cluster_id"] for c in clusters}
+    return build_ledger(protocol, capture.manifest, capture.manifest_sha256, records, cluster_of, eligibility,
+                        screening, refresh)
 
 
 def build_ledger(protocol: Protocol, manifest: dict, manifest_sha256: str, records: list[dict],

@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from reprisma.errors import ReprismaError
 from reprisma.paths import SCHEMA_DIR
 
 CONFIG_SCHEMA = SCHEMA_DIR / "config.schema.yaml"
@@ -29,7 +30,7 @@ PUBMED_EARLIEST = "1800/01/01"
 PUBMED_LATEST = "3000/12/31"
 
 
-class ProtocolError(ValueError):
+class ProtocolError(ReprismaError, ValueError):
     """A protocol file that cannot be used; the message is one line naming the key."""
 
 

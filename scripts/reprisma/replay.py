@@ -108,3 +108,11 @@ def iter_capture_records(capture: Capture):
             elif endpoint == "studies":
                 with gzip.open(path, "rb") as f:
                     yield from iter_ctgov_records(f, raw_file=entry["path"], search_ids=sid)
+
+
+def capture_records(capture: Capture) -> list[dict]:
+    """The records stage: every record of the capture, one per source record, merged across the
+    searches that returned it (``search_ids``), sorted by record id."""
+    from reprisma.records import merge_records
+
+    return merge_records(iter_capture_records(capture))

@@ -22,13 +22,15 @@ import os
 import tempfile
 from pathlib import Path
 
+from reprisma.errors import ReprismaError
+
 MANIFEST = "manifest.json"
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 LOCK = "LOCK"
 
 
-class SnapshotError(RuntimeError):
+class SnapshotError(ReprismaError, RuntimeError):
     """A snapshot that is missing, incomplete or does not match its manifest."""
 
 
@@ -42,6 +44,11 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def id_list_sha256(ids) -> str:
+    """The hash of a search's id list as the manifest records it (sorted, one id per line)."""
+    return sha256_bytes("\n".join(sorted(ids)).encode())
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -136,10 +143,6 @@ def write_round_ledger(snapshot_root: Path, protocol_id: str, ledger: bytes) -> 
     if not path.exists() or path.read_bytes() != ledger:
         atomic_write_bytes(path, ledger)
     return path
-
-
-def locked_capture_dir(snapshot_root: Path, protocol_id: str) -> Path:
-    return protocol_dir(snapshot_root, protocol_id) / read_lock(snapshot_root, protocol_id)["capture_id"]
 
 
 def load_manifest(capture_dir: Path) -> dict:

@@ -1,6 +1,7 @@
 """Reading the text files people edit or tools export (decision files, the removed-records file,
 ASReview and Rayyan exports): UTF-8 with or without a byte order mark, problems located by file,
-line and byte, lines split at LF only.
+line and byte, lines split at LF only. Also the one writer and reader of the stage tables the
+workflow passes between its rules (``results/<id>/*.tsv``).
 
 Excel writes a BOM in front of "CSV UTF-8" files and can save "Unicode Text" as UTF-16; a
 Latin-1 / Windows-1252 file is the usual reason a file is not UTF-8.
@@ -9,12 +10,16 @@ Latin-1 / Windows-1252 file is the usual reason a file is not UTF-8.
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 from pathlib import Path
 
-__all__ = ["TextFileError", "read_text", "split_lines"]
+from reprisma.errors import ReprismaError
+
+__all__ = ["TextFileError", "read_text", "read_tsv", "split_lines", "tsv_text"]
 
 
-class TextFileError(ValueError):
+class TextFileError(ReprismaError, ValueError):
     """A file that cannot be read as text: ``path``, ``line`` (None when it concerns the whole
     file) and ``message``; ``str()`` is ``FILE:LINE: message`` (``FILE: message`` without a line)."""
 
@@ -60,3 +65,25 @@ def split_lines(text: str) -> list[str]:
     """Lines split at LF only, a CR before the LF dropped (str.splitlines() would also split at
     U+2028, U+0085 and form feeds, which may be text inside a field, and shift line numbers)."""
     return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def tsv_text(rows: list[dict], columns: list[str]) -> str:
+    """A stage table as TSV text: a header of ``columns``, one line per row (other keys ignored),
+    booleans as ``true`` / ``false``, LF line ends."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, delimiter="\t", lineterminator="\n", extrasaction="ignore")
+    w.writeheader()
+    for row in rows:
+        w.writerow({k: ("true" if v is True else "false" if v is False else v) for k, v in row.items()})
+    return buf.getvalue()
+
+
+def read_tsv(path: str | Path) -> list[dict]:
+    """A stage table written by :func:`tsv_text`, ``true`` / ``false`` read back as booleans."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    for row in rows:
+        for k, v in row.items():
+            if v in ("true", "false"):
+                row[k] = v == "true"
+    return rows

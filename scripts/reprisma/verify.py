@@ -11,8 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from reprisma.protocol import Protocol
-from reprisma.search.capture import id_list_sha256
-from reprisma.snapshot import SnapshotError, check_files, load_manifest, read_lock, sha256_file
+from reprisma.snapshot import SnapshotError, check_files, id_list_sha256, load_manifest, read_lock, sha256_file
 
 
 def flatten(obj, prefix="") -> dict:
@@ -43,8 +42,8 @@ def diff_ledgers(committed: dict, derived: dict) -> list[str]:
 
 
 def verify(protocol: Protocol, snapshot_root: Path, counts_path: Path) -> tuple[bool, list[str]]:
-    from reprisma.pipeline import derive_all, derive_records
-    from reprisma.replay import Capture, capture_history
+    from reprisma.pipeline import derive_all
+    from reprisma.replay import Capture, capture_history, capture_records
 
     problems: list[str] = []
     lines = [f"verify {protocol.id}"]
@@ -80,7 +79,7 @@ def verify(protocol: Protocol, snapshot_root: Path, counts_path: Path) -> tuple[
         lines.append(f"earlier capture {earlier.manifest['capture_id']}: manifest and {n} raw files re-hashed, agree")
 
     try:
-        records = derive_records(Capture(directory, manifest, digest))
+        records = capture_records(Capture(directory, manifest, digest))
     except Exception as e:  # a raw file that no longer parses is a finding, not a crash
         problems.append(f"records: {type(e).__name__}: {e}")
         records = None

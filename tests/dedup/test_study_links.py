@@ -119,13 +119,13 @@ def test_missing_file_means_no_links(tmp_path):
     assert load_study_links(None) is None
 
 
-def test_count_studies_counts_reports_of_one_trial_once(records, clusters, tmp_path):
-    from reprisma.pipeline import count_studies
+def test_study_ids_count_reports_of_one_trial_once(records, clusters, tmp_path):
+    from reprisma.dedup.study_links import study_ids
 
     rows = clusters.to_dict("records")
-    assert count_studies(records, rows, ["pubmed:38483940", "ctgov:NCT03181529"]) == 1
+    assert len(study_ids(records, rows, ["pubmed:38483940", "ctgov:NCT03181529"])) == 1
     path = _links(tmp_path, "unlink\tctgov:NCT03181529\tpubmed:38483940\ttest\tana\n")
-    assert count_studies(records, rows, ["pubmed:38483940", "ctgov:NCT03181529"], path) == 2
+    assert len(study_ids(records, rows, ["pubmed:38483940", "ctgov:NCT03181529"], path)) == 2
     bad = _links(tmp_path, "link\tpubmed:1\tctgov:NCT03181529\tr\tana\n")
     with pytest.raises(StudyLinkError, match="not a record of this capture"):
-        count_studies(records, rows, [], bad)  # checked even before anything is included
+        study_ids(records, rows, [], bad)  # checked even before anything is included

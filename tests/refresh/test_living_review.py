@@ -138,7 +138,7 @@ def test_refresh_diff_is_the_set_difference_of_what_was_served(rounds):
 def test_decisions_carry_forward_and_only_new_records_are_to_screen(rounds):
     _, out, d = rounds
     s2 = out[2][2]["screening"]
-    pool = set(out[2][2]["screening"]["_ranking"]["record_id"])
+    pool = set(out[2][2]["ranking"]["record_id"])
     finished = set(d["excluded"]) | set(d["included"])
     assert not pool & finished                                   # screened in round 1: not again
     # two excluded (a row each) and one included still returned (title/abstract and full-text rows)

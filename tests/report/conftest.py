@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from reprisma.emulator import CtgovEmulator, EutilsEmulator, load_corpus
-from reprisma.pipeline import derive_all, derive_screening
+from reprisma.pipeline import derive_all
+from reprisma.screen.stage import screen_records
 from reprisma.protocol import load_protocol, deep_update, validate_config
 from reprisma.replay import open_capture
 from reprisma.search.capture import capture
@@ -49,6 +50,6 @@ def conflict_screening(example_run, tmp_path_factory):
              "consensus.tsv": [f"{ids[-1]}\ttitle_abstract\tconsensus\tinclude\t\t2026-11-22\n"]}
     for name, rows in files.items():
         (folder / name).write_text(header + "".join(rows), encoding="utf-8")
-    screening = derive_screening(d["records"], d["clusters"], d["eligibility"], protocol,
-                                 sorted(folder.glob("*.tsv")))
-    return {k: v for k, v in screening.items() if not k.startswith("_")}, ids
+    screening = screen_records(d["records"], d["clusters"], d["eligibility"], protocol,
+                                 sorted(folder.glob("*.tsv"))).ledger
+    return screening, ids

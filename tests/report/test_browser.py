@@ -47,7 +47,8 @@ BOXES_JS = """() => [...document.querySelectorAll('g.prisma-box')].map(g => ({bo
 def _decided(example_run, tmp_path):
     """A review with decisions: exclusions at both stages, a report not retrieved, an inclusion,
     and records still pending at both stages (two reviewers, real decision files)."""
-    from reprisma.pipeline import derive_counts, derive_screening
+    from reprisma.counts import count_capture
+    from reprisma.screen.stage import screen_records
 
     protocol, cap, d = example_run
     ids = sorted(r["record_id"] for r in d["eligibility"] if r["eligible"])[:8]
@@ -64,9 +65,8 @@ def _decided(example_run, tmp_path):
     folder.mkdir()
     (folder / "d.tsv").write_text("record_id\tstage\treviewer\tdecision\treason\tdate\n" + "".join(rows),
                                   encoding="utf-8")
-    screening = derive_screening(d["records"], d["clusters"], d["eligibility"], protocol, [folder / "d.tsv"])
-    screening = {k: v for k, v in screening.items() if not k.startswith("_")}
-    return derive_counts(protocol, cap, d["records"], d["clusters"], d["eligibility"], screening), screening
+    screening = screen_records(d["records"], d["clusters"], d["eligibility"], protocol, [folder / "d.tsv"]).ledger
+    return count_capture(protocol, cap, d["records"], d["clusters"], d["eligibility"], screening), screening
 
 
 def _variants(example_run, conflict_screening, tmp_path):
@@ -75,10 +75,10 @@ def _variants(example_run, conflict_screening, tmp_path):
     first = copy.deepcopy(d["counts"])
     del first["prisma"]["previous"]
     decided_counts, decided_screening = _decided(example_run, tmp_path)
-    from reprisma.pipeline import derive_counts
+    from reprisma.counts import count_capture
 
     conflicts, _ = conflict_screening
-    conflict_counts = derive_counts(protocol, cap, d["records"], d["clusters"], d["eligibility"], conflicts)
+    conflict_counts = count_capture(protocol, cap, d["records"], d["clusters"], d["eligibility"], conflicts)
     return {"updated": (d["counts"], plain), "first_review": (first, plain),
             "decided": (decided_counts, decided_screening), "conflicts": (conflict_counts, conflicts)}
 

@@ -38,7 +38,8 @@ def test_every_list_matches_its_box(example_run):
 def test_lists_follow_decisions(example_run, conflict_screening, tmp_path):
     """With real decision files: excluded at title/abstract, excluded at full text with each
     reason, not retrieved and included lists agree with a ledger derived from the same files."""
-    from reprisma.pipeline import derive_counts, derive_screening
+    from reprisma.counts import count_capture
+    from reprisma.screen.stage import screen_records
 
     protocol, cap, d = example_run
     ids = sorted(r["record_id"] for r in d["eligibility"] if r["eligible"])[:8]
@@ -54,9 +55,8 @@ def test_lists_follow_decisions(example_run, conflict_screening, tmp_path):
                  f"{ids[3]}\tfull_text\t{rev}\tinclude\t\t2026-11-21\n"]
     (tmp_path / "d.tsv").write_text(header + "".join(rows), encoding="utf-8")
     files = [tmp_path / "d.tsv"]
-    screening = derive_screening(d["records"], d["clusters"], d["eligibility"], protocol, files)
-    screening = {k: v for k, v in screening.items() if not k.startswith("_")}
-    counts = derive_counts(protocol, cap, d["records"], d["clusters"], d["eligibility"], screening)
+    screening = screen_records(d["records"], d["clusters"], d["eligibility"], protocol, files).ledger
+    counts = count_capture(protocol, cap, d["records"], d["clusters"], d["eligibility"], screening)
     lists = record_lists(protocol, counts, d["records"], d["clusters"], d["eligibility"], files)
     assert check_lists(counts, lists) == []
     assert [r["record_id"] for r in lists["excluded_title_abstract"]] == ids[6:]

@@ -159,7 +159,8 @@ def test_pending_records_broken_down(example_run, tmp_path):
     """screening.json's ``pending`` and the report's sentence say why records wait, per stage:
     in conflict, awaiting a second reviewer, marked maybe at full text, not yet screened; the
     parts add up to the ledger's pending numbers, which do not change."""
-    from reprisma.pipeline import derive_counts, derive_screening
+    from reprisma.counts import count_capture
+    from reprisma.screen.stage import screen_records
 
     protocol, cap, d = example_run
     ids = sorted(r["record_id"] for r in d["eligibility"] if r["eligible"])[:4]
@@ -172,10 +173,9 @@ def test_pending_records_broken_down(example_run, tmp_path):
                                       f"{ids[1]}\ttitle_abstract\tben\texclude\t\t2026-11-21\n"
                                       f"{ids[3]}\ttitle_abstract\tconsensus\tinclude\t\t2026-11-21\n"
                                       f"{ids[0]}\tfull_text\tben\tmaybe\t\t2026-11-22\n", encoding="utf-8")
-    screening = derive_screening(d["records"], d["clusters"], d["eligibility"], protocol,
-                                 sorted(tmp_path.glob("*.tsv")))
-    screening = {k: v for k, v in screening.items() if not k.startswith("_")}
-    counts = derive_counts(protocol, cap, d["records"], d["clusters"], d["eligibility"], screening)
+    screening = screen_records(d["records"], d["clusters"], d["eligibility"], protocol,
+                                 sorted(tmp_path.glob("*.tsv"))).ledger
+    counts = count_capture(protocol, cap, d["records"], d["clusters"], d["eligibility"], screening)
     scr = counts["prisma"]["screening"]
     not_screened = scr["records_screened"] - 4
     assert screening["pending"] == {

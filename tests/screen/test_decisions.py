@@ -229,7 +229,7 @@ def test_conflict_pending_then_resolved(tmp_path):
 def test_unresolved_conflict_has_an_empty_resolution(tmp_path):
     """With one conflict resolved and one not, the unresolved one's resolution is None (pandas 3
     would make it NaN), written as an empty cell, not 'nan'."""
-    from reprisma.pipeline import tsv_text
+    from reprisma.textfile import tsv_text
 
     rows = [(r, "title_abstract", who, d, None, "2024-03-01")
             for r in (A, B) for who, d in (("alice", "include"), ("bob", "exclude"))]

@@ -328,7 +328,7 @@ def test_removals_apply_after_automation():
 def test_removed_file_may_not_sit_among_the_decision_files():
     import yaml
 
-    from reprisma.pipeline import removed_before_screening_file
+    from reprisma.screen.eligibility import removed_before_screening_file
     from reprisma.protocol import ProtocolError, validate_config
 
     cfg = load_protocol(Path(__file__).resolve().parents[2] / "config" / "config.yaml").config
@@ -343,7 +343,7 @@ def test_removed_file_may_not_sit_among_the_decision_files():
 def test_removal_reaches_a_representative_that_is_not_the_cluster_id(tmp_path):
     """Dedup names a cluster after its smallest record id, but the representative (the record
     screened) may be another member: a removal naming either must remove the representative."""
-    from reprisma.pipeline import derive_eligibility
+    from reprisma.screen.eligibility import eligibility_rows
     from reprisma.protocol import load_protocol
 
     removed = tmp_path / "removed.tsv"
@@ -355,7 +355,7 @@ def test_removal_reaches_a_representative_that_is_not_the_cluster_id(tmp_path):
                 {"record_id": "pubmed:1", "cluster_id": "import:a", "representative": True}]
     for named in ("pubmed:1", "import:a"):
         removed.write_text(REMOVED_HEADER + f"{named}\tretracted\tana\t2026-11-20\n")
-        rows = derive_eligibility(records, clusters, protocol)
+        rows = eligibility_rows(records, clusters, protocol)
         assert rows == [{"record_id": "pubmed:1", "eligible": False, "rule": "removed_other_reasons",
                          "detail": "retracted"}], named
 

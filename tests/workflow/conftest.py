@@ -59,3 +59,35 @@ def example_project(tmp_path) -> Path:
     shutil.copytree(PROJECT / "snapshots", work / "snapshots")
     shutil.copytree(PROJECT / "reports", work / "reports")
     return work
+
+
+def stages_in_process(work: Path, protocol_file: str = "config/config.yaml") -> dict:
+    """Every stage on a scratch project in this process, without Snakemake: what the workflow
+    derives (``reprisma.pipeline.derive_all``, the composition verify uses) and the files it
+    publishes to ``reports/`` (the report stage's files, the conflicts table and the list of what
+    is left to screen). For tests of counts and report content; the true end-to-end runs
+    (tests/workflow/test_example_replay.py, test_live_then_replay.py, test_reports_publish.py)
+    check that the workflow's rules chain the same stages. Returns derive_all's result."""
+    import contextlib
+
+    from reprisma.pipeline import derive_all
+    from reprisma.protocol import load_protocol
+    from reprisma.replay import open_capture
+    from reprisma.report import build_report
+    from reprisma.screen.interchange import export_for_screening
+    from reprisma.snapshot import atomic_write_text
+    from reprisma.textfile import tsv_text
+
+    with contextlib.chdir(work):  # the protocol's paths are relative to the project folder
+        protocol = load_protocol(Path(protocol_file))
+        capture = open_capture(protocol, Path(protocol.config["snapshot_dir"]))
+        d = derive_all(protocol, capture)
+        reports = Path(protocol.config["reports_dir"])
+        build_report(protocol, capture, d["counts"], d["records"], d["dedup"], d["screening"], reports,
+                     clusters=d["clusters"], eligibility=d["eligibility"], command="tests: stages_in_process")
+        conflicts = d["conflicts"]
+        atomic_write_text(reports / "screening_conflicts.tsv",
+                          tsv_text(conflicts.to_dict("records"), list(conflicts.columns)))
+        export_for_screening(d["records"], d["ranking"], csv_path=reports / "to_screen.csv",
+                             ris_path=reports / "to_screen.ris")
+    return d

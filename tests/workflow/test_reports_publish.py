@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reprisma.pipeline import decision_files
+from reprisma.screen.stage import decision_files
 from reprisma.protocol import validate_config
 from tests.workflow.conftest import PROJECT, run_snakemake
 

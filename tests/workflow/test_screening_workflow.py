@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from tests.workflow.conftest import PROJECT, run_snakemake
+from reprisma.screen.decisions import DecisionFileError
+from tests.workflow.conftest import PROJECT, run_snakemake, stages_in_process
 from tests.workflow.test_eligibility_counts import svg_text
 
 pytestmark = pytest.mark.workflow
@@ -96,6 +97,10 @@ def test_decisions_conflict_and_resolution(project):
     assert (s["records_excluded"], s["records_pending"]) == (2, screened - 3)
     assert c["screening_status"]["conflicts"] == {"total": 1, "unresolved": 0}
     assert all(i["holds"] for i in c["invariants"])
+    # after the three rounds, the report plots screening progress by date
+    html = (project / "reports" / "report.html").read_text()
+    assert 'aria-label="Screening progress"' in html
+    assert "— decided (3)" in html and "2026-11-20" in html and "2026-11-23" in html
 
 
 def test_bad_decisions_file_stops_with_file_and_line(project, tmp_path):
@@ -131,18 +136,18 @@ def test_full_text_waits_for_title_abstract(project, tmp_path):
     decisions.write_text(HEADER + f"{r1}\ttitle_abstract\tana\tinclude\t\t2026-11-20\n"
                          f"{r1}\tfull_text\tana\tinclude\t\t2026-11-21\n"
                          f"{r1}\tfull_text\tben\tinclude\t\t2026-11-21\n")
-    run_snakemake(work, block_sockets=True)
+    derived = stages_in_process(work)
     c = ledger(work)
     s = c["prisma"]["screening"]
     assert (s["records_pending"], s["reports_sought"], s["reports_assessed"]) == (s["records_screened"], 0, 0)
     assert c["prisma"]["included"] == {"studies": 0, "reports": 0}
     assert all(i["holds"] for i in c["invariants"])
-    assert json.loads((work / "results" / "greenway2020-update" / "screening.json").read_text())["reports_held"] == 1
+    assert derived["screening"]["reports_held"] == 1
     assert "1 record with full-text decisions still pending at title/abstract" in (work / "reports" / "report.html").read_text()
 
     with open(decisions, "a") as f:
         f.write(f"{r1}\ttitle_abstract\tben\tinclude\t\t2026-11-20\n")
-    run_snakemake(work, block_sockets=True)
+    stages_in_process(work)
     c = ledger(work)
     s = c["prisma"]["screening"]
     assert (s["records_pending"], s["reports_sought"], s["reports_pending"]) == (s["records_screened"] - 1, 1, 0)
@@ -161,7 +166,7 @@ def test_report_not_retrieved(project, tmp_path):
         *[(r2, "full_text", who, "include", "", "2026-11-21", "") for who in ("ana", "ben")],
         *[(r3, "full_text", who, "exclude", "wrong population", "2026-11-21", "") for who in ("ana", "ben")]]
     (work / "config" / "screening" / "a.tsv").write_text(HEADER.replace("date\n", "date\tnote\n") + tsv(*rows))
-    run_snakemake(work, block_sockets=True)
+    stages_in_process(work)
     c = ledger(work)
     s = c["prisma"]["screening"]
     assert (s["reports_sought"], s["reports_not_retrieved"], s["reports_assessed"]) == (3, 1, 2)
@@ -190,26 +195,17 @@ def test_decisions_by_cluster_member(project, tmp_path):
     decisions = work / "config" / "screening" / "a.tsv"
     decisions.write_text(HEADER + f"{r1}\ttitle_abstract\tana\tinclude\t\t2026-11-20\n"
                          f"{r2}\ttitle_abstract\tben\tinclude\t\t2026-11-20\n")
-    run_snakemake(work, block_sockets=True)
+    derived = stages_in_process(work)
     c = ledger(work)
     s = c["prisma"]["screening"]
     assert (s["reports_sought"], s["records_pending"]) == (1, s["records_screened"] - 1)
-    with open(work / "results" / "greenway2020-update" / "clusters.tsv", newline="") as f:
-        rep = next(r["record_id"] for r in csv.DictReader(f, delimiter="\t")
-                   if r["record_id"] in (r1, r2) and r["representative"] == "true")
+    rep = next(r["record_id"] for r in derived["clusters"] if r["record_id"] in (r1, r2) and r["representative"])
 
     with open(decisions, "a") as f:
         f.write(f"{r2 if rep == r1 else r1}\ttitle_abstract\tana\texclude\t\t2026-11-22\n")
-    out = run_snakemake(work, check=False, block_sockets=True)
-    assert out.returncode != 0
-    assert f"a.tsv:4: duplicate decision for record '{rep}'" in out.stderr and "(first at " in out.stderr
-
-
-def test_progress_plot_follows_the_decisions(project):
-    """After the first test's three rounds, the report plots screening progress by date."""
-    html = (project / "reports" / "report.html").read_text()
-    assert 'aria-label="Screening progress"' in html
-    assert "— decided (3)" in html and "2026-11-20" in html and "2026-11-23" in html
+    with pytest.raises(DecisionFileError) as err:
+        stages_in_process(work)
+    assert f"a.tsv:4: duplicate decision for record '{rep}'" in str(err.value) and "(first at " in str(err.value)
 
 
 def test_full_text_exclusions_with_different_reasons(project, tmp_path):
@@ -228,7 +224,7 @@ def test_full_text_exclusions_with_different_reasons(project, tmp_path):
                (r3, "full_text", "consensus", "include", "", "2026-11-22"))
     decisions = work / "config" / "screening" / "a.tsv"
     decisions.write_text(HEADER + rows)
-    run_snakemake(work, block_sockets=True)
+    derived = stages_in_process(work)
     c = ledger(work)
     s = c["prisma"]["screening"]
     assert (s["reports_assessed"], s["reports_excluded"], s["reports_pending"]) == (3, {"wrong population": 1}, 1)
@@ -237,8 +233,7 @@ def test_full_text_exclusions_with_different_reasons(project, tmp_path):
     # kappa: agreement on the decision, whatever the reasons (r1 and r2 agree, r3 does not)
     ft = next(k for k in c["screening_status"]["kappa"] if k["stage"] == "full_text")
     assert (ft["n"], ft["agreement"]) == (3, 2 / 3)
-    screening = json.loads((work / "results" / "greenway2020-update" / "screening.json").read_text())
-    assert screening["pending"]["full_text"] == {"conflict": 1, "awaiting_second_reviewer": 0,
+    assert derived["screening"]["pending"]["full_text"] == {"conflict": 1, "awaiting_second_reviewer": 0,
                                                  "maybe_at_full_text": 0, "not_screened": 0}
     svg = svg_text(work)
     assert "wrong population (n = 1)" in svg and ";" not in svg
@@ -256,7 +251,7 @@ def test_full_text_exclusions_with_different_reasons(project, tmp_path):
 
     with open(decisions, "a") as f:
         f.write(f"{r1}\tfull_text\tconsensus\texclude\twrong study design\t2026-11-23\n")
-    run_snakemake(work, block_sockets=True)
+    stages_in_process(work)
     c = ledger(work)
     s = c["prisma"]["screening"]
     assert (s["reports_excluded"], s["reports_pending"]) == ({"wrong population": 1, "wrong study design": 1}, 0)

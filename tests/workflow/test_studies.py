@@ -3,17 +3,18 @@ Uses the records of the shipped example snapshot (real PubMed records)."""
 
 import pytest
 
-from reprisma.pipeline import count_studies, derive_clusters, derive_records
+from reprisma.dedup import pipeline_rows
+from reprisma.dedup.study_links import study_ids
 from reprisma.protocol import load_protocol
-from reprisma.replay import open_capture
+from reprisma.replay import capture_records, open_capture
 from tests.workflow.conftest import PROJECT
 
 
 @pytest.fixture(scope="module")
 def example():
     protocol = load_protocol(PROJECT / "config" / "config.yaml")
-    records = derive_records(open_capture(protocol, PROJECT / "snapshots"))
-    return records, derive_clusters(records, protocol)
+    records = capture_records(open_capture(protocol, PROJECT / "snapshots"))
+    return records, pipeline_rows(records, protocol.config["dedup"]["overrides"])[0]
 
 
 def test_reports_of_one_trial_are_one_study(example):
@@ -23,7 +24,7 @@ def test_reports_of_one_trial_are_one_study(example):
         for nct in r["nct_ids"]:
             by_nct.setdefault(nct, []).append(r["record_id"])
     nct, reports = next((k, v) for k, v in sorted(by_nct.items()) if len(v) == 2)
-    assert count_studies(records, clusters, reports) == 1
+    assert len(study_ids(records, clusters, reports)) == 1
     lone = next(r["record_id"] for r in records if not r["nct_ids"])
-    assert count_studies(records, clusters, reports + [lone]) == 2
-    assert count_studies(records, clusters, []) == 0
+    assert len(study_ids(records, clusters, reports + [lone])) == 2
+    assert len(study_ids(records, clusters, [])) == 0

@@ -6,7 +6,7 @@ from pathlib import Path
 from datetime import datetime, timezone
 
 from reprisma import code_fingerprint
-from reprisma.pipeline import decision_files
+from reprisma.screen.stage import decision_files
 from reprisma.protocol import ProtocolError, load_protocol
 from reprisma.snapshot import atomic_write_bytes, atomic_write_text
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 
+from reprisma.errors import ReprismaError
+
 COLUMNS = ["action", "record_id_a", "record_id_b", "reason", "reviewer"]
 SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "dedup_overrides.schema.json"
 
@@ -32,7 +34,7 @@ _FALLBACK_SCHEMA = {
 }
 
 
-class OverrideError(ValueError):
+class OverrideError(ReprismaError, ValueError):
     """An override file or table is invalid."""
 
 

@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from reprisma.errors import ReprismaError
 from .prep_author import author_string, parse_bibtex_authors, parse_record_authors
 from .prep_doi import normalise_doi
 from .prep_kind import is_conference_venue, record_kind, weak_conference
@@ -39,7 +40,7 @@ _SUPPLEMENT = re.compile(r"(?i)\bsuppl|^\s*s\d")
 RECURRING_PLACES = 3
 
 
-class InputError(ValueError):
+class InputError(ReprismaError, ValueError):
     """The records table cannot be deduplicated (missing column, duplicate id, ...)."""
 
 

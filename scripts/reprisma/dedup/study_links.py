@@ -36,6 +36,7 @@ from typing import Iterable
 
 import pandas as pd
 
+from reprisma.errors import ReprismaError
 from reprisma.paths import SCHEMA_DIR
 
 from .overrides import read_pair_table
@@ -47,7 +48,7 @@ SCHEMA_PATH = SCHEMA_DIR / "study_links.schema.json"
 LINK_COLUMNS = ["study_id", "record_id", "role", "linked_by"]
 
 
-class StudyLinkError(ValueError):
+class StudyLinkError(ReprismaError, ValueError):
     """The study-links table is invalid (the message names the file and line)."""
 
 
@@ -157,3 +158,25 @@ def link_studies(records: pd.DataFrame | Iterable[dict], clusters: pd.DataFrame 
             rows.append((c, rid, role, "none"))
     out = pd.DataFrame(rows, columns=LINK_COLUMNS)
     return out.sort_values(["study_id", "record_id"], kind="stable").reset_index(drop=True)
+
+
+def study_links_file(protocol, base: Path = Path(".")) -> Path | None:
+    """The protocol's study-links table (``dedup.study_links``; it may not exist)."""
+    name = (protocol.config.get("dedup") or {}).get("study_links")
+    return base / name if name else None
+
+
+def study_ids(records: list[dict], clusters: list[dict], report_ids: list[str],
+              study_links: Path | None = None) -> list[str]:
+    """The PRISMA 2020 studies behind reports: reports of one registered trial (its NCT id in
+    DataBank lists, secondary ids or the abstract; a registration's results references; a
+    reviewer's row in ``study_links``, the protocol's ``dedup.study_links``) are one study; a
+    report no trial links is its own (its cluster). The study-links file is validated even when
+    nothing is included yet."""
+    table = load_study_links(study_links)
+    if not report_ids:
+        if table is not None:
+            check_study_links(table, {c["record_id"]: c["cluster_id"] for c in clusters})
+        return []
+    links = link_studies(records, pd.DataFrame(clusters), table)
+    return sorted(set(links.loc[links["record_id"].isin(report_ids), "study_id"]))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from reprisma.errors import ReprismaError
 
-class RawResponseError(ValueError):
+
+class RawResponseError(ReprismaError, ValueError):
     """A raw service response that cannot be parsed into records.
 
     ``str(err)`` reads ``<path>: line L, column C: <what is wrong>`` (columns count from 1).
@@ -18,5 +20,5 @@ class RawResponseError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
-class RecordError(ValueError):
+class RecordError(ReprismaError, ValueError):
     """A record that does not match workflow/schemas/record.schema.json, or a bad records.jsonl line."""

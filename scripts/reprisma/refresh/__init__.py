@@ -177,18 +177,17 @@ def previous_round(protocol: Protocol, snapshot_root: Path, history: list[Captur
 
 
 def compare(protocol: Protocol, capture: Capture, records: list[dict], snapshot_root: Path) -> Refresh:
-    from reprisma.records import merge_records
-    from reprisma.replay import iter_capture_records
+    from reprisma.replay import capture_records
 
     history = capture_history(snapshot_root, protocol.id, capture)
-    previous = merge_records(iter_capture_records(history[0])) if history else None
+    previous = capture_records(history[0]) if history else None
     search_ids = [s["search_id"] for s in capture.manifest["searches"]]
     rows, changes, changed = diff_records(previous, records, search_ids,
                                           [e["search_id"] for e in history[0].manifest["searches"]] if history else None)
     current_ids = {r["record_id"] for r in records}
     departed: dict[str, str] = {}
     for i, cap in enumerate(history):
-        held = previous if i == 0 else merge_records(iter_capture_records(cap))
+        held = previous if i == 0 else capture_records(cap)
         for rec in held:
             if rec["record_id"] not in current_ids:
                 departed.setdefault(rec["record_id"], cap.manifest["capture_id"])

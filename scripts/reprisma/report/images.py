@@ -13,11 +13,13 @@ from __future__ import annotations
 import struct
 import zlib
 
+from reprisma.errors import ReprismaError
+
 DPI = 300
 CSS_DPI = 96  # SVG user units are CSS pixels: 96 per inch
 
 
-class ImageExportError(RuntimeError):
+class ImageExportError(ReprismaError, RuntimeError):
     pass
 
 

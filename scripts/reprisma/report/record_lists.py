@@ -13,6 +13,7 @@ import csv
 import io
 from pathlib import Path
 
+from reprisma.errors import ReprismaError
 from reprisma.screen.eligibility import PREVIOUS, REMOVED
 
 # name (file under records/) -> (what it lists, columns)
@@ -39,7 +40,7 @@ LISTS = {
 }
 
 
-class RecordListError(RuntimeError):
+class RecordListError(ReprismaError, RuntimeError):
     pass
 
 

@@ -14,6 +14,7 @@ from markupsafe import escape as markupsafe_escape
 import reprisma
 from reprisma.report.diagram import render_prisma_svg
 from reprisma.report.progress import render_progress_svg
+from reprisma.screen.stage import pending_breakdown
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("reprisma.report", "templates"),
@@ -37,18 +38,6 @@ _ENV.filters["breakable"] = breakable
 
 # unresolved conflicts listed in the report; all of them are in reports/screening_conflicts.tsv
 CONFLICTS_LISTED = 50
-
-
-# why records are pending (screening.json "pending"), in the report's words
-PENDING_PARTS = (("conflict", "in conflict"), ("awaiting_second_reviewer", "awaiting a second reviewer"),
-                 ("maybe_at_full_text", "marked maybe at full text"), ("not_screened", "not yet screened by anyone"))
-
-
-def pending_breakdown(screening: dict) -> dict[str, str]:
-    """Per stage, why its pending records wait, the non-zero parts: '2 in conflict, 507 not yet
-    screened by anyone'."""
-    return {stage: ", ".join(f"{counts[k]:,} {label}" for k, label in PENDING_PARTS if counts.get(k))
-            for stage, counts in (screening.get("pending") or {}).items()}
 
 
 def provenance_of(manifest: dict, manifest_sha256: str) -> dict:

@@ -122,8 +122,9 @@ def _recorded_decisions(protocol):
     the workflow has run, its id map (``aliases``, ``not_screened``: see ``screening_ids``)."""
     from pathlib import Path
 
-    from reprisma.pipeline import decision_files, read_tsv
     from reprisma.screen.decisions import read_decision_files, screening_ids
+    from reprisma.screen.stage import decision_files
+    from reprisma.textfile import read_tsv
 
     recorded, _ = read_decision_files(decision_files(protocol))
     results = Path(protocol.config["results_dir"]) / protocol.id

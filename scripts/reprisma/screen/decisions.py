@@ -58,6 +58,7 @@ from typing import Iterable, Mapping, Sequence
 
 import pandas as pd
 
+from reprisma.errors import ReprismaError
 from reprisma.screen.eligibility import is_iso_day
 
 __all__ = [
@@ -97,7 +98,7 @@ class ScreeningSettings:
     ``consensus`` always do).
     """
 
-    mode: str = "single"
+    mode: str = "dual"  # the protocol schema's default (workflow/schemas/config.schema.yaml)
     reasons: tuple[str, ...] = ()
     resolver: str | None = None
 
@@ -112,7 +113,7 @@ class ScreeningSettings:
         ``resolver``); missing keys take the defaults."""
         s = screening or {}
         return cls(
-            mode=s.get("mode", "single"),
+            mode=s.get("mode", "dual"),
             reasons=tuple(s.get("exclusion_reasons", ()) or ()),
             resolver=s.get("resolver"),
         )
@@ -131,7 +132,7 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-class DecisionFileError(ValueError):
+class DecisionFileError(ReprismaError, ValueError):
     """One or more problems in decision files; ``problems`` lists them (file, line, message)."""
 
     def __init__(self, problems: Sequence[Problem]):

@@ -25,6 +25,8 @@ import re
 from datetime import date
 from pathlib import Path
 
+from reprisma.errors import ReprismaError
+
 REMOVED = "removed_other_reasons"  # the rule of rows a reviewer removed (not automation)
 # the rule of rows whose screening a previous round of a living review completed: their decisions
 # carry forward and they are not screened (nor counted) again
@@ -37,7 +39,7 @@ DATE_LABELS = {"pub_date": "published", "entry_date": "entered PubMed", "first_p
                "start_date": "started", "completion_date": "completed"}
 
 
-class EligibilityError(ValueError):
+class EligibilityError(ReprismaError, ValueError):
     """A removed-before-screening file is invalid; the message names file and line."""
 
 
@@ -216,3 +218,44 @@ def apply_previous_round(rows: list[dict], complete: dict[str, str], to_rep: dic
                    "detail": f"screening completed in the round of capture {cid}; decisions carried forward"}
         out.append(row)
     return out
+
+
+def removed_before_screening_file(protocol, base: Path = Path(".")) -> Path:
+    """The protocol's list of records reviewers removed before screening (it may not exist)."""
+    from reprisma.protocol import ProtocolError
+
+    path = Path(protocol.config["removed_before_screening"])
+    folder = Path(protocol.config["screening"]["decisions_dir"])
+    if path.suffix == ".tsv" and (base / path).resolve().parent == (base / folder).resolve():
+        raise ProtocolError(f"{protocol.source_path}: removed_before_screening: {path} is in screening.decisions_dir "
+                            f"({folder}), whose every .tsv file is read as screening decisions; put it elsewhere")
+    return base / path
+
+
+def eligibility_rows(records: list[dict], clusters: list[dict], protocol, base: Path = Path("."),
+                     refresh=None) -> list[dict]:
+    """The eligibility stage: rows (record_id, eligible, rule, detail) for the cluster
+    representatives. The protocol's automated limits, then the records reviewers removed before
+    screening for other reasons, then (in a living review's later round, ``refresh``, a
+    :class:`reprisma.refresh.Refresh`) the clusters a previous round finished."""
+    from reprisma.dedup import representative_of
+
+    # a removal may name any record (or the cluster id) of a cluster: it removes the representative
+    to_rep = representative_of(clusters)
+    reps = set(to_rep.values())
+    specs = {s.id: s for s in protocol.searches}
+    rules = protocol.config.get("eligibility") or {}
+    rows = []
+    for rec in records:
+        if rec["record_id"] in reps:
+            start, end = specs[rec["search_ids"][0]].window
+            # An update searches by entry date: a record published before the window but indexed
+            # inside it is new to the review, so only the upper bound excludes.
+            window = (None, end) if protocol.refresh else (start, end)
+            rows.extend(apply_eligibility([rec], rules, window))
+    removed = load_removed(removed_before_screening_file(protocol, base), to_rep)
+    rows = apply_removals(sorted(rows, key=lambda r: r["record_id"]), removed)
+    prev = refresh.previous_round if refresh is not None else None
+    if prev is not None and prev.complete_record_ids:
+        rows = apply_previous_round(rows, dict.fromkeys(prev.complete_record_ids, prev.capture_id), to_rep)
+    return rows

@@ -41,6 +41,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from reprisma.errors import ReprismaError
 from reprisma.screen.decisions import COLUMNS
 
 __all__ = [
@@ -198,7 +199,7 @@ def export_for_screening(
 # --------------------------------------------------------------------------------- import
 
 
-class ExportFileError(ValueError):
+class ExportFileError(ReprismaError, ValueError):
     """Problems in a screening tool's export; ``problems`` lists them (file, line, message)."""
 
     def __init__(self, path, problems):

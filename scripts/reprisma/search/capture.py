@@ -31,12 +31,13 @@ from importlib import metadata
 from pathlib import Path
 
 import reprisma
+from reprisma.errors import ReprismaError
 from reprisma.protocol import Protocol, Search, pubmed_query, sha256_json
 from reprisma.search.ctgov import CtgovClient, parse_json, study_nct
 from reprisma.search.eutils import ESEARCH_MAX, EutilsClient, split_window
 from reprisma.search.http import HttpClient, RetryPolicy, ServiceError, env_credentials, progress
-from reprisma.snapshot import (LOCK, MANIFEST, SnapshotError, atomic_write_text, check_files, dumps_json,
-                               load_manifest, protocol_dir, read_lock, sha256_bytes, sha256_file, write_lock, write_raw)
+from reprisma.snapshot import (LOCK, MANIFEST, SnapshotError, atomic_write_text, check_files, dumps_json, id_list_sha256,
+                               load_manifest, protocol_dir, read_lock, sha256_file, write_lock, write_raw)
 
 STATE_DIR = ".state"
 
@@ -47,7 +48,7 @@ LIBRARIES = ("snakemake", "biopython", "requests", "urllib3", "pandas", "rapidfu
 HISTORY_EXPIRED = ("Cannot retrieve history data", "Unable to obtain query")
 
 
-class CaptureError(RuntimeError):
+class CaptureError(ReprismaError, RuntimeError):
     """The services did not deliver what they announced; nothing is locked."""
 
 
@@ -63,10 +64,6 @@ def versions() -> dict:
         except metadata.PackageNotFoundError:
             out[lib] = None
     return out
-
-
-def id_list_sha256(ids) -> str:
-    return sha256_bytes("\n".join(sorted(ids)).encode())
 
 
 class _State:

@@ -40,13 +40,14 @@ import tenacity
 from requests.adapters import HTTPAdapter
 
 import reprisma
+from reprisma.errors import ReprismaError
 
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 # NCBI answers a transient back-end hiccup on efetch with HTTP 400 and this text.
 TRANSIENT_400 = (b"External viewer error",)
 
 
-class ServiceError(RuntimeError):
+class ServiceError(ReprismaError, RuntimeError):
     """The service answered, but not with something usable (after all retries)."""
 
     def __init__(self, message: str):

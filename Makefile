@@ -27,7 +27,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 #   make run              replay the locked snapshot and render reports/ (offline)
@@ -66,7 +66,7 @@ cairo:
 lock: $(STAMP)
 	{ echo "# Full pinned dependency tree (pip freeze of a working environment, Python 3.11)."; \
 	  echo "# Regenerate with: make lock"; \
-	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock
 
 clean:
 	rm -rf results .snakemake

@@ -15,7 +15,7 @@ PROTOCOL  ?= config/config.yaml
 # points a refresh at other service addresses (the emulators, for trying it offline)
 SERVICES ?=
 
-.PHONY: run test setup browser cairo verify refresh example-snapshot lock clean help
+.PHONY: run test setup browser cairo verify refresh example-snapshot lint lock clean help
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -53,6 +53,11 @@ example-snapshot: $(STAMP)
 #   make test             the whole test suite
 test: $(STAMP) browser cairo
 	$(BIN)/python -m pytest -q
+
+#   make lint             snakemake --lint and snakefmt --check of the workflow
+lint: $(STAMP)
+	$(SNAKEMAKE) --lint
+	$(BIN)/snakefmt --check workflow
 
 #   make browser          install Debian's chromium for the report's browser test (as root), if missing
 browser:

@@ -18,6 +18,7 @@ rule report:
     params:
         cmd=stage("report"),
         code=CODE,
+        # the staging folder (output[0] is its report.html)
         outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "{params.cmd} --counts {input.counts} --records {input.records} --dedup {input.dedup} "

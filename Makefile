@@ -17,7 +17,7 @@ SERVICES ?=
 # pytest-xdist workers for `make test` (one per core on the 2-core CI machine; TEST_WORKERS=0 runs serially)
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup browser cairo verify refresh example-snapshot lock clean help
+.PHONY: run test setup browser cairo verify refresh example-snapshot lint lock clean help
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -29,7 +29,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $@
 
 #   make run              replay the locked snapshot and render reports/ (offline)
@@ -56,6 +56,11 @@ example-snapshot: $(STAMP)
 test: $(STAMP) browser cairo
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
+#   make lint             snakemake --lint and snakefmt --check of the workflow
+lint: $(STAMP)
+	$(SNAKEMAKE) --lint
+	$(BIN)/snakefmt --check workflow
+
 #   make browser          install Debian's chromium for the report's browser test (as root), if missing
 browser:
 	@bash scripts/install_browser.sh
@@ -68,7 +73,7 @@ cairo:
 lock: $(STAMP)
 	{ echo "# Full pinned dependency tree (pip freeze of a working environment, Python 3.11)."; \
 	  echo "# Regenerate with: make lock"; \
-	  $(BIN)/python -m pip freeze --exclude-editable; } > requirements.lock
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.lock
 
 clean:
 	rm -rf results .snakemake

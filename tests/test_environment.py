@@ -26,3 +26,13 @@ def test_lock_contains_every_direct_pin(project_dir):
     lock = {k.lower().replace("_", "-"): v for k, v in lock.items()}
     for name, version in declared.items():
         assert lock.get(name.lower()) == version, name
+
+
+def test_workflow_conda_env_pins_the_runtime_dependencies(project_dir):
+    """workflow/envs/reprisma.yaml (the rules' `conda:` environment) pins exactly pyproject.toml's
+    runtime dependencies, on the same Python."""
+    project = tomllib.loads((project_dir / "pyproject.toml").read_text())["project"]
+    env = yaml.safe_load((project_dir / "workflow" / "envs" / "reprisma.yaml").read_text())
+    assert "python=3.11" in env["dependencies"]
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _pins(pip_section) == _pins(project["dependencies"])

@@ -106,7 +106,7 @@ def test_snakemake_configfile_loads_that_protocol_alone(project_dir, tmp_path):
     shutil.copytree(project_dir / "config", tmp_path / "config")
     shutil.copytree(project_dir / "snapshots", tmp_path / "snapshots")
     out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(project_dir / "Snakefile"), "--configfile",
+        [sys.executable, "-m", "snakemake", "-s", str(project_dir / "workflow" / "Snakefile"), "--configfile",
          "config/greenway2020.yaml", "-n", "--cores", "1", "--directory", str(tmp_path)],
         capture_output=True, text=True, cwd=tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -97,7 +97,7 @@ def test_snakemake_refuses_a_duplicate_key(project_dir, tmp_path):
     bad = tmp_path / "dup.yaml"
     bad.write_text(_seed_text(project_dir) + "\nsearches: []\n", encoding="utf-8")
     out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(project_dir / "Snakefile"), "--configfile", str(bad),
+        [sys.executable, "-m", "snakemake", "-s", str(project_dir / "workflow" / "Snakefile"), "--configfile", str(bad),
          "-n", "--cores", "1", "--directory", str(tmp_path)],
         capture_output=True, text=True, cwd=project_dir)
     assert out.returncode != 0

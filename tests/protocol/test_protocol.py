@@ -157,7 +157,7 @@ def test_snakemake_stops_with_one_line(project_dir, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
     out = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(project_dir / "Snakefile"), "--configfile", str(bad),
+        [sys.executable, "-m", "snakemake", "-s", str(project_dir / "workflow" / "Snakefile"), "--configfile", str(bad),
          "-n", "--cores", "1", "--directory", str(tmp_path)],
         capture_output=True, text=True, cwd=project_dir)
     assert out.returncode != 0

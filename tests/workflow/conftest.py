@@ -32,7 +32,7 @@ def run_snakemake(workdir: Path, *args: str, block_sockets: bool = False, check:
         blocker.mkdir(exist_ok=True)
         (blocker / "sitecustomize.py").write_text(SOCKET_BLOCKER)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(blocker), env.get("PYTHONPATH")]))
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(PROJECT / "Snakefile"), "--cores", "1",
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(PROJECT / "workflow" / "Snakefile"), "--cores", "1",
            "--directory", str(workdir), *args]
     out = subprocess.run(cmd, cwd=workdir, env=env, capture_output=True, text=True)
     if check and out.returncode != 0:

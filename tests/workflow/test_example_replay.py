@@ -2,6 +2,7 @@
 and verify catches every kind of tampering, naming the file."""
 
 import gzip
+import zipfile
 import json
 import shutil
 from pathlib import Path
@@ -78,6 +79,31 @@ def _verify(work):
 def _capture_dir(work) -> Path:
     lock = json.loads((work / "snapshots" / "greenway2020-update" / "LOCK").read_text())
     return work / "snapshots" / "greenway2020-update" / lock["capture_id"]
+
+
+# the published files `snakemake --report` shows (common.smk's REPORT_CAPTIONS), with their captions
+CAPTIONED = {"report.html": "report_html.rst", "prisma.svg": "prisma_svg.rst", "counts.json": "counts_json.rst",
+             "prisma2020.csv": "prisma2020_csv.rst", "search_appendix.md": "search_appendix.rst",
+             "included.csv": "included_csv.rst", "to_screen.csv": "to_screen.rst",
+             "screening_conflicts.tsv": "screening_conflicts.rst", "dedup_explanations.tsv": "dedup.rst",
+             "dedup_maybe.tsv": "dedup.rst", "refresh_diff.tsv": "refresh_diff.rst"}
+
+
+def test_snakemake_report_bundles_the_published_files_with_captions(replayed):
+    work, _ = replayed
+    out = run_snakemake(work, "--report", "bundle.zip", block_sockets=True)
+    assert "Report created" in out.stdout + out.stderr
+    with zipfile.ZipFile(work / "bundle.zip") as bundle:
+        data = {Path(n).name: bundle.read(n) for n in bundle.namelist() if "/data/raw/" in n}
+        page = bundle.read("bundle/report.html").decode("utf-8")
+    assert set(data) == set(CAPTIONED)
+    for name, body in data.items():
+        assert body == (work / "reports" / name).read_bytes(), name
+    captions = PROJECT / "workflow" / "report"
+    for caption in ["workflow.rst", *CAPTIONED.values()]:
+        # the caption's opening words, rendered from reStructuredText into the bundle's page
+        opening = (captions / caption).read_text().splitlines()[0].replace("``", "")[:40]
+        assert opening in page, caption
 
 
 @pytest.fixture

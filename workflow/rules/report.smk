@@ -11,12 +11,19 @@ rule report:
         human=[PROTOCOL.source_path] + DECISION_FILES + OVERRIDES + REMOVED_BEFORE_SCREENING,
     output:
         [f"{STAGED}/{name}" for name in REPORT_FILES],
+    log:
+        log_file("report"),
+    conda:
+        "../envs/reprisma.yaml"
     params:
         cmd=stage("report"),
         code=CODE,
+        # the staging folder (output[0] is its report.html)
+        outdir=lambda wildcards, output: os.path.dirname(output[0]),
     shell:
         "{params.cmd} --counts {input.counts} --records {input.records} --dedup {input.dedup} "
-        "--screening {input.screening} --clusters {input.clusters} --eligibility {input.eligibility} --outdir {STAGED}"
+        "--screening {input.screening} --clusters {input.clusters} --eligibility {input.eligibility} "
+        "--outdir {params.outdir} 2>&1 | tee {log} >&2"
 
 
 # reports/ changes only here: once every stage has succeeded, the staged files are copied over,
@@ -26,7 +33,8 @@ rule publish:
     input:
         [f"{STAGED}/{name}" for name in REPORT_FILES + SCREENING_FILES],
     output:
-        [update(report(f"{REPORTS}/{name}", category="Report") if name == "report.html" else f"{REPORTS}/{name}")
-         for name in REPORT_FILES + SCREENING_FILES],
+        [update(published(name)) for name in REPORT_FILES + SCREENING_FILES],
+    log:
+        log_file("publish"),
     run:
-        publish_reports(input, output)
+        publish_reports(input, output, log[0])

@@ -15,9 +15,10 @@ import jsonschema
 import pandas as pd
 
 from reprisma.errors import ReprismaError
+from reprisma.paths import SCHEMA_DIR
 
 COLUMNS = ["action", "record_id_a", "record_id_b", "reason", "reviewer"]
-SCHEMA_PATH = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "dedup_overrides.schema.json"
+SCHEMA_PATH = SCHEMA_DIR / "dedup_overrides.schema.json"
 
 # Kept in step with the schema file (the file is used when present, e.g. in a checkout).
 _FALLBACK_SCHEMA = {

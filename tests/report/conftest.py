@@ -52,3 +52,13 @@ def conflict_screening(example_run, tmp_path_factory):
     screening = derive_screening(d["records"], d["clusters"], d["eligibility"], protocol,
                                  sorted(folder.glob("*.tsv")))
     return {k: v for k, v in screening.items() if not k.startswith("_")}, ids
+
+
+@pytest.fixture(scope="session")
+def seed_run():
+    """The protocol as published (config/greenway2020.yaml) replayed from its committed example
+    snapshot, every stage derived as the workflow does."""
+    root = TESTS.parent
+    protocol = load_protocol(root / "config" / "greenway2020.yaml")
+    cap = open_capture(protocol, root / "snapshots")
+    return protocol, cap, derive_all(protocol, cap, base=root)

@@ -13,7 +13,8 @@ from markupsafe import escape as markupsafe_escape
 
 import reprisma
 from reprisma.report.diagram import render_prisma_svg
-from reprisma.report.progress import render_progress_svg
+from reprisma.report.charts import render_progress_svg
+from reprisma.report.reported import reported_vs_reproduced
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("reprisma.report", "templates"),
@@ -132,7 +133,10 @@ def render_provenance(protocol, screening: dict, command: str | None) -> dict:
 
 def render_report(protocol_config: dict, counts: dict, provenance: dict, included: list[dict],
                   dedup: dict, screening: dict, rendered: dict | None = None, lists: dict | None = None,
-                  studies: list[dict] | None = None) -> str:
+                  studies: list[dict] | None = None, charts: dict | None = None) -> str:
+    """The report's HTML. ``charts``: the inline SVG charts build_report draws from the records,
+    clusters and decision tables (years, overlap, progress); without them the progress chart is
+    drawn from screening.json's title/abstract progress alone and the other two are left out."""
     from reprisma.report.appendix import automation_rules, interface, search_limits
     from reprisma.report.record_lists import LISTS, box_numbers, list_path
 
@@ -154,8 +158,13 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
         screening=screening,
         pending=pending_breakdown(screening),
         unresolved_conflicts=(screening.get("unresolved_conflicts") or [])[:CONFLICTS_LISTED],
-        progress_svg=Markup(render_progress_svg(screening.get("progress") or [],
-                                                counts["prisma"]["screening"]["records_screened"])),
+        charts={k: Markup(v) for k, v in (charts or {}).items()},
+        progress_svg=Markup((charts or {}).get("progress", "") if charts is not None else render_progress_svg(
+            {"title_abstract": [{"date": p["date"], "decided": p["decided"], "went_on": p["to_full_text"]}
+                                for p in screening.get("progress") or []]},
+            {"title_abstract": counts["prisma"]["screening"]["records_screened"],
+             "full_text": counts["prisma"]["screening"]["reports_sought"]})),
+        reported=reported_vs_reproduced(protocol_config, counts, provenance),
         rendered=rendered,
         record_lists=record_list_rows,
         studies=studies or [],

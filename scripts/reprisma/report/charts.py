@@ -63,7 +63,7 @@ def render_years_svg(rows: list[dict]) -> str:
     plot_w = max(360.0, 24.0 * (years[-1] - years[0] + 1) if years else 360.0)
     plot_w = min(plot_w, 720.0)
     row_h, gap, top = 44, 14, 28
-    h = top + len(rows) * (row_h + gap) + 34
+    h = top + len(rows) * (row_h + gap) + 42
     w = left + plot_w + right
     y0, y1 = (years[0], years[-1]) if years else (0, 0)
     span = max(y1 - y0 + 1, 1)

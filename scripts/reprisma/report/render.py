@@ -78,13 +78,14 @@ def display_path(path) -> str:
 
 def human_inputs(protocol, screening: dict) -> list[dict]:
     """Every file a human edits that the numbers depend on, with its SHA-256: the protocol file,
-    the screening decision files, the removal list and the dedup overrides (a missing optional
-    file is listed as absent: it means "none")."""
+    the screening decision files, the removal list, the dedup overrides and the study links (a
+    missing optional file is listed as absent: it means "none")."""
     cfg = protocol.config
     items = [("protocol", protocol.source_path)]
     items += [("screening decisions", f) for f in screening.get("decisions_files") or []]
     items += [("removed before screening", cfg.get("removed_before_screening")),
-              ("dedup overrides", (cfg.get("dedup") or {}).get("overrides"))]
+              ("dedup overrides", (cfg.get("dedup") or {}).get("overrides")),
+              ("study links", (cfg.get("dedup") or {}).get("study_links"))]
     out = []
     for role, path in items:
         if not path:
@@ -97,6 +98,11 @@ def human_inputs(protocol, screening: dict) -> list[dict]:
         else:
             out.append({"role": role, "path": display_path(p), "bytes": None, "sha256": None})
     return out
+
+
+# the optional human inputs the footer names when they exist
+FOOTER_ROLES = {"removed before screening": "the list of records removed before screening",
+                "dedup overrides": "the dedup overrides", "study links": "the reviewers' study links"}
 
 
 # the libraries whose versions can change the report's bytes
@@ -169,6 +175,8 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
         record_lists=record_list_rows,
         studies=studies or [],
         interface=interface,
-        limits={s["search_id"]: search_limits(protocol_config, s["search_id"]) for s in counts["searches"]},
+        limits={s["search_id"]: search_limits(protocol_config, s["search_id"], s.get("window"))
+                for s in counts["searches"]},
         automation_rules=automation_rules(protocol_config),
+        footer_roles=FOOTER_ROLES,
     )

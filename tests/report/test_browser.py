@@ -59,8 +59,8 @@ CHARTS_JS = """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => 
     const f = svg.parentElement.getBoundingClientRect();
     if (f.left < -0.5 || f.right > document.documentElement.clientWidth + 0.5) out.push(svg.getAttribute('aria-label') + ': frame outside the page');
     return out; })"""
-# the reported-vs-reproduced table fits the page without scrolling inside its frame
-REPORTED_JS = """() => { const t = document.querySelector('#reported-table'), w = t.closest('.table-wrap');
+# a table (reported vs reproduced, searches) fits the page without scrolling inside its frame
+REPORTED_JS = """(sel) => { const t = document.querySelector(sel), w = t.closest('.table-wrap');
     return {table: t.scrollWidth - t.clientWidth, wrap: w.scrollWidth - w.clientWidth,
             right: t.getBoundingClientRect().right - document.documentElement.clientWidth}; }"""
 
@@ -68,8 +68,9 @@ REPORTED_JS = """() => { const t = document.querySelector('#reported-table'), w 
 def _check_new_sections(page, counts, where, charts=("search-years", "search-overlap")):
     """The reported-vs-reproduced section and the charts: shown, inside the page, nothing clipped."""
     assert page.locator("#reported").is_visible(), where
-    fit = page.evaluate(REPORTED_JS)
-    assert fit["table"] <= 0 and fit["wrap"] <= 0 and fit["right"] <= 0.5, (where, fit)
+    for table in ("#reported-table", "#searches-table"):  # both reflow rather than scroll
+        fit = page.evaluate(REPORTED_JS, table)
+        assert fit["table"] <= 0 and fit["wrap"] <= 0 and fit["right"] <= 0.5, (where, table, fit)
     # at phone width each cell is prefixed with its heading (CSS ::before, not part of its text)
     shown = {r.get_attribute("data-search"): [c.strip() for c in r.locator("td").all_inner_texts()]
              for r in page.locator("#reported-table tbody tr[data-search]").all()}

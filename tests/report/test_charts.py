@@ -162,14 +162,19 @@ def test_reported_vs_reproduced_as_published(seed_run):
         assert r["comparable"] and r["difference"] == r["pipeline"] - r["paper"]
     assert included[0]["difference"] == included[0]["pipeline"] - included[0]["paper"]
     assert cap.manifest["capture"] == "example"
-    assert section["reasons"][0].startswith("This snapshot cannot reproduce the paper's numbers: its manifest says "
+    assert section["reasons"][0]["text"].startswith("This snapshot cannot reproduce the paper's numbers: its manifest says "
                                             "it is an \u201cexample\u201d capture: " + cap.manifest["provenance"]["what"][:40])
     assert not section["is_update"] and section["seed_report"] is None
     # a live capture of the same protocol gives no such sentence, and names PubMed's changes instead
     live = copy.deepcopy(d["counts"])
     live["capture"]["kind"] = "live"
     reasons = reported_vs_reproduced(protocol.config, live, provenance)["reasons"]
-    assert not any("cannot reproduce" in r for r in reasons) and any("PubMed changes" in r for r in reasons)
+    assert not any("cannot reproduce" in r["text"] for r in reasons) and any("PubMed changes" in r["text"] for r in reasons)
+    # every assumption the protocol makes for a search with a reported count is listed under its reason
+    assumed = next(r["points"] for r in reasons if r["points"])
+    for a in d["counts"]["assumptions"]:
+        if any(f"({sid})." in a["key"] for sid in (s.id for s in protocol.searches if s.reported_count is not None)):
+            assert any(i.startswith(a["key"] + ": ") for i in assumed), a["key"]
 
 
 def test_reported_vs_reproduced_update(example_run, tmp_path):

@@ -33,7 +33,8 @@ def _seed_report(counts: dict) -> str | None:
 
 
 def reported_vs_reproduced(protocol_config: dict, counts: dict, provenance: dict) -> dict | None:
-    """The section's rows and reasons, or None when the protocol reports no number of the paper."""
+    """The section's rows and reasons ({text, points}: a sentence and the points under it), or None
+    when the protocol reports no number of the paper."""
     specs = {s["id"]: s for s in protocol_config["searches"]}
     by_id = {s["search_id"]: s for s in counts["searches"]}
     refresh = protocol_config.get("refresh")
@@ -79,7 +80,7 @@ def reported_vs_reproduced(protocol_config: dict, counts: dict, provenance: dict
             + "; ".join(windows) + f" ({refresh.get('date_field')}), not the paper's window, so its counts are not "
             "comparable with the paper's and no difference is given. The protocol as reported is "
             f"{(counts.get('inherits') or {}).get('file', 'the protocol it extends')}"
-            + ("; its replay, the paper's window, has its own report (linked below)." if seed else "."))
+            + ("; its replay, the paper's window, has its own report (linked above)." if seed else "."))
     for r in rows:
         s = by_id.get(r["search_id"]) if r["search_id"] else None
         if s is None:
@@ -93,8 +94,8 @@ def reported_vs_reproduced(protocol_config: dict, counts: dict, provenance: dict
                if any(a["key"].startswith(f"searches[") and f"({r['search_id']})." in a["key"]
                       for r in rows if r["search_id"])]
     if assumed:
-        reasons.append("Where the paper is silent the protocol assumes (each assumption can move a count): "
-                       + "; ".join(f"{a['key']}: {' '.join(str(a['assumption']).split())}" for a in assumed))
+        reasons.append({"text": "Where the paper is silent the protocol assumes (each assumption can move a count):",
+                        "points": [f"{a['key']}: {' '.join(str(a['assumption']).split())}" for a in assumed]})
     if any(r["search_id"] for r in rows) and cap["kind"] != "example":
         reasons.append("PubMed changes after a search is run: records are added, indexed late with earlier "
                        "dates, corrected or withdrawn, and automatic term mapping changes; a rerun years later "
@@ -104,6 +105,7 @@ def reported_vs_reproduced(protocol_config: dict, counts: dict, provenance: dict
         reasons.append(f"Screening is not finished: {scr['records_pending']:,} records await a title/abstract "
                        f"decision and {scr['reports_pending']:,} reports a full-text decision, so the included "
                        "number is not final.")
+    reasons = [r if isinstance(r, dict) else {"text": r, "points": []} for r in reasons]
     return {"rows": rows, "reasons": reasons, "kind": cap["kind"], "is_update": update,
             "seed_report": _seed_report(counts) if update else None,
             "seed_file": (counts.get("inherits") or {}).get("file")}

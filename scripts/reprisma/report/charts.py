@@ -256,7 +256,7 @@ def render_progress_svg(stages: dict[str, list[dict]], targets: dict[str, int]) 
     def x(d: date) -> float:
         return left + (plot_w * (d - d0).days / span if span else plot_w / 2)
 
-    out = [_svg_open(w, h, "Screening progress at title/abstract and full text")]
+    out = [_svg_open(w, h, "Screening progress")]
     for k, (stage, (name, decided_l, on_l, target_l)) in enumerate(STAGES.items()):
         rows = stages.get(stage) or []
         top_y = k * (panel_h + head + 8) + head
@@ -269,8 +269,8 @@ def render_progress_svg(stages: dict[str, list[dict]], targets: dict[str, int]) 
         last = rows[-1] if rows else {"decided": 0, "went_on": 0}
         out.append(f'<g class="progress-stage" data-stage="{stage}">')
         out.append(_text(left, top_y - 24, f"{name} screening", font_weight="bold"))
-        legend = [(f"— {decided_l}: {last['decided']:,}", COLOURS[0]), (f"— {on_l}: {last['went_on']:,}", COLOURS[1]),
-                  (f"- - {target_l}: {targets.get(stage, 0):,}", "#777")]
+        legend = [(f"— {decided_l} ({last['decided']:,})", COLOURS[0]), (f"— {on_l} ({last['went_on']:,})", COLOURS[1]),
+                  (f"- - {target_l} ({targets.get(stage, 0):,})", "#777")]
         lx = left
         for text, colour in legend:
             out.append(_text(lx, top_y - 8, text, fill=colour))

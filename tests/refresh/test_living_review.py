@@ -269,7 +269,7 @@ def test_a_later_rounds_report_lists_the_records_behind_every_box(rounds, tmp_pa
 
     root, out, d = rounds
     live, _, derived = out[2]
-    screening = {k: v for k, v in derived["screening"].items() if not k.startswith("_")}
+    screening = derived["screening"]
     build_report(live, open_capture_at(root, "living", "t2"), derived["counts"], derived["records"],
                  derived["dedup"], screening, tmp_path, clusters=derived["clusters"],
                  eligibility=derived["eligibility"])

@@ -53,3 +53,13 @@ def conflict_screening(example_run, tmp_path_factory):
     screening = screen_records(d["records"], d["clusters"], d["eligibility"], protocol,
                                  sorted(folder.glob("*.tsv"))).ledger
     return screening, ids
+
+
+@pytest.fixture(scope="session")
+def seed_run():
+    """The protocol as published (config/greenway2020.yaml) replayed from its committed example
+    snapshot, every stage derived as the workflow does."""
+    root = TESTS.parent
+    protocol = load_protocol(root / "config" / "greenway2020.yaml")
+    cap = open_capture(protocol, root / "snapshots")
+    return protocol, cap, derive_all(protocol, cap, base=root)

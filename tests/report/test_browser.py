@@ -44,6 +44,46 @@ BOXES_JS = """() => [...document.querySelectorAll('g.prisma-box')].map(g => ({bo
     links: [...g.querySelectorAll('a')].map(a => a.getAttribute('href'))}))"""
 
 
+# every text of every chart inside the chart's own viewBox (an axis never clips its labels), no two
+# texts of a chart overlapping, and the chart's frame inside the page
+CHARTS_JS = """() => [...document.querySelectorAll('svg.chart')].flatMap(svg => {
+    const vb = svg.viewBox.baseVal, out = [], boxes = [];
+    for (const t of svg.querySelectorAll('text')) {
+      const b = t.getBBox();
+      if (b.x < vb.x - 0.5 || b.y < vb.y - 0.5 || b.x + b.width > vb.x + vb.width + 0.5 || b.y + b.height > vb.y + vb.height + 0.5)
+        out.push(svg.getAttribute('aria-label') + ': clipped: ' + t.textContent);
+      for (const o of boxes) if (b.x < o.x + o.width - 0.5 && o.x < b.x + b.width - 0.5 && b.y < o.y + o.height - 0.5 && o.y < b.y + b.height - 0.5)
+        out.push(svg.getAttribute('aria-label') + ': overlap: ' + t.textContent + ' / ' + o.text);
+      boxes.push({x: b.x, y: b.y, width: b.width, height: b.height, text: t.textContent});
+    }
+    const f = svg.parentElement.getBoundingClientRect();
+    if (f.left < -0.5 || f.right > document.documentElement.clientWidth + 0.5) out.push(svg.getAttribute('aria-label') + ': frame outside the page');
+    return out; })"""
+# a table (reported vs reproduced, searches) fits the page without scrolling inside its frame
+REPORTED_JS = """(sel) => { const t = document.querySelector(sel), w = t.closest('.table-wrap');
+    return {table: t.scrollWidth - t.clientWidth, wrap: w.scrollWidth - w.clientWidth,
+            right: t.getBoundingClientRect().right - document.documentElement.clientWidth}; }"""
+
+
+def _check_new_sections(page, counts, where, charts=("search-years", "search-overlap")):
+    """The reported-vs-reproduced section and the charts: shown, inside the page, nothing clipped."""
+    assert page.locator("#reported").is_visible(), where
+    for table in ("#reported-table", "#searches-table"):  # both reflow rather than scroll
+        fit = page.evaluate(REPORTED_JS, table)
+        assert fit["table"] <= 0 and fit["wrap"] <= 0 and fit["right"] <= 0.5, (where, table, fit)
+    # at phone width each cell is prefixed with its heading (CSS ::before, not part of its text)
+    shown = {r.get_attribute("data-search"): [c.strip() for c in r.locator("td").all_inner_texts()]
+             for r in page.locator("#reported-table tbody tr[data-search]").all()}
+    for s in counts["searches"]:
+        if s["reported_in_paper"] is not None:
+            cells = shown[s["search_id"]]
+            assert cells[1] == f"{s['reported_in_paper']:,}" and cells[2] == f"{s['records_received']:,}", (where, cells)
+            assert cells[3] == (f"{s['difference']:+,}" if s["difference"] is not None else "not comparable"), where
+    for section in charts:
+        assert page.locator(f"#{section} + p + .chart-frame svg.chart").is_visible(), (where, section)
+    assert page.evaluate(CHARTS_JS) == [], where
+
+
 def _decided(example_run, tmp_path):
     """A review with decisions: exclusions at both stages, a report not retrieved, an inclusion,
     and records still pending at both stages (two reviewers, real decision files)."""
@@ -71,7 +111,7 @@ def _decided(example_run, tmp_path):
 
 def _variants(example_run, conflict_screening, tmp_path):
     protocol, cap, d = example_run
-    plain = {k: v for k, v in d["screening"].items() if not k.startswith("_")}
+    plain = d["screening"]
     first = copy.deepcopy(d["counts"])
     del first["prisma"]["previous"]
     decided_counts, decided_screening = _decided(example_run, tmp_path)
@@ -142,6 +182,11 @@ def test_report_in_chromium_every_variant_and_width(example_run, conflict_screen
                 assert page.evaluate(PHASE_JS) == [], where
                 if counts["capture"]["kind"] == "example":
                     assert page.locator("#example-banner").is_visible()
+                    assert page.locator("#reported-not-reproducible").is_visible()
+                _check_new_sections(page, counts, where, ("search-years", "search-overlap", "progress")
+                                    if screening.get("progress") else ("search-years", "search-overlap"))
+                if name == "decided":  # both stages drawn
+                    assert page.locator("#progress ~ .chart-frame g.progress-stage").count() == 2, where
                 boxes = {b["box"]: b for b in page.evaluate(BOXES_JS)}
                 expected = _expected_numbers(counts)
                 assert set(boxes) == set(expected), where
@@ -196,4 +241,32 @@ def test_report_in_chromium_every_variant_and_width(example_run, conflict_screen
                 page.pdf(path=str(out / f"print-{paper}.pdf"), format=paper, prefer_css_page_size=True)
                 page.close()
                 assert (out / f"print-{paper}.pdf").stat().st_size > 10_000
+        browser.close()
+
+
+def test_report_as_published_in_chromium(seed_run, tmp_path):
+    """The protocol as the paper reports it (config/greenway2020.yaml), replayed from its example
+    snapshot: the paper's numbers beside the pipeline's with their difference, the plain statement
+    that the example cannot reproduce them, and the charts, at desktop and phone widths."""
+    from playwright.sync_api import sync_playwright
+
+    protocol, cap, d = seed_run
+    screening = d["screening"]
+    build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path,
+                 clusters=d["clusters"], eligibility=d["eligibility"])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        for width in WIDTHS:
+            where = f"greenway2020 at {width} px"
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            requests = []
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto((tmp_path / "report.html").as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, f"sideways scroll: {where}"
+            assert page.locator("#reported-not-reproducible").is_visible(), where
+            assert any(s["difference"] is not None for s in d["counts"]["searches"])  # same window as the paper
+            _check_new_sections(page, d["counts"], where)
+            assert page.locator("#seed-report").count() == 0, where  # it is the protocol as reported
+            page.close()
+            assert requests == [(tmp_path / "report.html").as_uri()], where
         browser.close()

@@ -18,7 +18,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 
 def test_png_and_pdf_open_and_are_byte_stable(example_run, tmp_path):
     protocol, cap, d = example_run
-    screening = {k: v for k, v in d["screening"].items() if not k.startswith("_")}
+    screening = d["screening"]
     runs = []
     for i in range(2):
         out = tmp_path / f"run{i}"

@@ -67,7 +67,7 @@ def _html(example_run, **changes):
         counts["capture"][k] = v
     return render_report(protocol.config, counts, provenance_of(cap.manifest, cap.manifest_sha256),
                          changes.pop("_included", []), d["dedup"] | {"found_twice": 0},
-                         {k: v for k, v in d["screening"].items() if not k.startswith("_")})
+                         d["screening"])
 
 
 def test_banner_only_for_example_captures(example_run):
@@ -92,7 +92,7 @@ def test_html_is_autoescaped(example_run):
               "year": 2020, "study_id": rec["record_id"]}
     html = render_report(protocol.config, d["counts"], provenance_of(cap.manifest, cap.manifest_sha256), [rec],
                          d["dedup"] | {"found_twice": 0},
-                         {k: v for k, v in d["screening"].items() if not k.startswith("_")},
+                         d["screening"],
                          studies=[{"study_id": rec["record_id"], "reports": [report]}])
     assert "<script>alert" not in html and '"><x' not in html
     assert html.count("<script>") == 1  # the report's own sorting script, nothing injected
@@ -110,7 +110,7 @@ def test_included_ris_round_trip(example_run):
 
 def test_build_report_writes_everything_atomically(example_run, tmp_path):
     protocol, cap, d = example_run
-    screening = {k: v for k, v in d["screening"].items() if not k.startswith("_")}
+    screening = d["screening"]
     build_report(protocol, cap, d["counts"], d["records"], d["dedup"], screening, tmp_path,
                  clusters=d["clusters"], eligibility=d["eligibility"])
     names = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
@@ -192,3 +192,41 @@ def test_pending_records_broken_down(example_run, tmp_path):
                          d["dedup"] | {"found_twice": 0},
                          screening | {"pending": {s: {k: 0 for k in p} for s, p in screening["pending"].items()}})
     assert "a title/abstract decision and\n" in html and "a full-text decision\n" in html
+
+
+def test_provenance_hashes_study_links_and_footer_names_them(example_run, tmp_path):
+    """The reviewers' study links are a human input: hashed in the provenance table and named in
+    the footer when the file exists, listed as absent when it does not."""
+    import hashlib
+
+    from reprisma.protocol import deep_update, validate_config
+    from reprisma.report.render import render_provenance
+
+    protocol, cap, d = example_run
+    screening = d["screening"]
+    links = tmp_path / "study_links.tsv"
+    with_links = validate_config(deep_update(protocol.config, {"dedup": {"study_links": str(links)}}),
+                                 protocol.source_path)
+    absent = {f["role"]: f for f in render_provenance(with_links, screening, None)["inputs"]}["study links"]
+    assert absent["sha256"] is None
+    links.write_text("record_id\tstudy_id\n", encoding="utf-8")
+    inputs = {f["role"]: f for f in render_provenance(with_links, screening, None)["inputs"]}
+    assert inputs["study links"]["sha256"] == hashlib.sha256(links.read_bytes()).hexdigest()
+    html = render_report(with_links.config, d["counts"], provenance_of(cap.manifest, cap.manifest_sha256), [],
+                         d["dedup"] | {"found_twice": 0}, screening,
+                         rendered=render_provenance(with_links, screening, None))
+    footer = html[html.index('id="rendered-from"'):]
+    assert "the reviewers&#39; study links" in footer[:footer.index("</footer>")]
+
+
+def test_registry_limits_say_the_window_searched(example_run):
+    """A living review reruns a registry search in full up to its end date: the searches table
+    and the appendix say the window the capture searched, not the PubMed update window."""
+    from reprisma.report.appendix import search_limits
+
+    protocol, _, d = example_run
+    for s in d["counts"]["searches"]:
+        if s["source"] == "ctgov":
+            lo, hi = s["window"]
+            assert lo is None and f"first posted: any date to {hi}" in " ".join(
+                search_limits(protocol.config, s["search_id"], s["window"]))

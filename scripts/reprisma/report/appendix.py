@@ -29,9 +29,11 @@ def _code(text) -> str:
     return f"{fence}{t}{fence}" if t else ""
 
 
-def search_limits(protocol_config: dict, search_id: str) -> list[str]:
+def search_limits(protocol_config: dict, search_id: str, window=None) -> list[str]:
     """The structured limits of one search, in words, as the protocol states them (with the
-    living-review window when refresh is enabled)."""
+    living-review window when refresh is enabled). ``window``: the date window the capture
+    searched (counts.json's, from the manifest); a living review reruns a registry search in full
+    up to its end date, so a registry search's dates are said from it."""
     spec = next((s for s in protocol_config["searches"] if s["id"] == search_id), None)
     if spec is None:
         return []
@@ -51,7 +53,9 @@ def search_limits(protocol_config: dict, search_id: str) -> list[str]:
         if spec.get("overall_status"):
             out.append("overall status: " + ", ".join(spec["overall_status"]))
         if refresh and refresh.get("enabled"):
-            out.append(f"first posted: {refresh['date_from']} to {refresh['date_to']} (living-review update window)")
+            lo, hi = (window or [None, refresh["date_to"]])[:2]
+            out.append(f"first posted: {lo or 'any date'} to {hi or 'the day run'} (living-review update: registry "
+                       "searches are rerun in full up to the update's end date)")
         elif lim.get("first_posted_from") or lim.get("first_posted_to"):
             out.append(f"first posted: {lim.get('first_posted_from') or 'any date'} to {lim.get('first_posted_to') or 'the day run'}")
         if spec.get("intervention"):
@@ -107,7 +111,7 @@ def search_appendix_md(protocol_config: dict, counts: dict, provenance: dict) ->
         params = s.get("params") or {}
         if params:
             lines.append("- Request parameters: " + ", ".join(f"{_code(f'{k}={v}')}" for k, v in sorted(params.items())))
-        limits = search_limits(protocol_config, s["search_id"])
+        limits = search_limits(protocol_config, s["search_id"], s.get("window"))
         if limits:
             lines.append("- Limits: " + "; ".join(limits))
         for w in s.get("service_warnings") or []:

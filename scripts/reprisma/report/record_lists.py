@@ -48,14 +48,41 @@ def list_path(name: str) -> str:
     return f"records/{name}.csv"
 
 
+def screening_tables(protocol, counts: dict, clusters: list[dict], eligibility: list[dict],
+                     decision_files: list) -> dict:
+    """The decisions the screening stage counted, read again from its decision files: ``decisions``
+    (every row), ``resolved`` (one per record and stage), ``passed`` (records past title/abstract),
+    ``ta`` / ``ft`` (record id -> resolved row; full text only for records that passed) and ``ids``
+    (reprisma.screen.decisions.screening_ids)."""
+    from reprisma.screen.decisions import (ScreeningSettings, load_decisions, passed_title_abstract,
+                                           resolve_decisions, screening_ids)
+
+    settings = ScreeningSettings.from_protocol(protocol.config.get("screening"))
+    ids = screening_ids(clusters, eligibility)
+    # as the screening stage counts them: decisions on clusters a previous round finished, and on
+    # records the searches no longer return, count in their own round, not in this one's boxes
+    status = counts.get("screening_status") or {}
+    departed = {d["record_id"] for d in status.get("decisions_on_departed_records") or []}
+    decisions = load_decisions([Path(f) for f in decision_files], settings,
+                               sorted(set(ids["known_ids"]) | departed),
+                               aliases={**{d: d for d in departed}, **ids["aliases"]},
+                               not_screened=ids["not_screened"], carried=ids["carried"])
+    decisions = decisions[~decisions["record_id"].isin(set(ids["carried"]) | departed)]
+    resolved = resolve_decisions(decisions, settings)
+    passed = passed_title_abstract(resolved)
+    ta = {r.record_id: r for r in resolved[resolved["stage"] == "title_abstract"].itertuples(index=False)}
+    ft = {r.record_id: r for r in resolved[resolved["stage"] == "full_text"].itertuples(index=False)
+          if r.record_id in passed}
+    return {"decisions": decisions, "resolved": resolved, "passed": passed, "ta": ta, "ft": ft, "ids": ids}
+
+
 def record_lists(protocol, counts: dict, records: list[dict], clusters: list[dict], eligibility: list[dict],
-                 decision_files: list) -> dict[str, list[dict]]:
-    """Every list of :data:`LISTS` as rows (dicts with the list's columns), in a stable order."""
+                 decision_files: list, tables: dict | None = None) -> dict[str, list[dict]]:
+    """Every list of :data:`LISTS` as rows (dicts with the list's columns), in a stable order.
+    ``tables``: :func:`screening_tables` when the caller has them already."""
     import pandas as pd
 
     from reprisma.dedup import link_studies, representative_of
-    from reprisma.screen.decisions import (ScreeningSettings, load_decisions, passed_title_abstract,
-                                           resolve_decisions, screening_ids)
 
     by_id = {r["record_id"]: r for r in records}
 
@@ -99,22 +126,8 @@ def record_lists(protocol, counts: dict, records: list[dict], clusters: list[dic
     out["removed_other_reasons"] = [rec(e["record_id"], reason=e.get("detail") or "")
                                     for e in excluded if e["rule"] == REMOVED]
 
-    settings = ScreeningSettings.from_protocol(protocol.config.get("screening"))
-    ids = screening_ids(clusters, eligibility)
-    # as the screening stage counts them: decisions on clusters a previous round finished, and on
-    # records the searches no longer return, count in their own round, not in this one's boxes
-    status = counts.get("screening_status") or {}
-    departed = {d["record_id"] for d in status.get("decisions_on_departed_records") or []}
-    decisions = load_decisions([Path(f) for f in decision_files], settings,
-                               sorted(set(ids["known_ids"]) | departed),
-                               aliases={**{d: d for d in departed}, **ids["aliases"]},
-                               not_screened=ids["not_screened"], carried=ids["carried"])
-    decisions = decisions[~decisions["record_id"].isin(set(ids["carried"]) | departed)]
-    resolved = resolve_decisions(decisions, settings)
-    passed = passed_title_abstract(resolved)
-    ta = {r.record_id: r for r in resolved[resolved["stage"] == "title_abstract"].itertuples(index=False)}
-    ft = {r.record_id: r for r in resolved[resolved["stage"] == "full_text"].itertuples(index=False)
-          if r.record_id in passed}
+    t = tables if tables is not None else screening_tables(protocol, counts, clusters, eligibility, decision_files)
+    ids, ta, ft, passed = t["ids"], t["ta"], t["ft"], t["passed"]
     screened = ids["known_ids"]
 
     def why(row):

@@ -13,7 +13,8 @@ from markupsafe import escape as markupsafe_escape
 
 import reprisma
 from reprisma.report.diagram import render_prisma_svg
-from reprisma.report.progress import render_progress_svg
+from reprisma.report.charts import render_progress_svg
+from reprisma.report.reported import reported_vs_reproduced
 from reprisma.screen.stage import pending_breakdown
 
 _ENV = jinja2.Environment(
@@ -66,13 +67,14 @@ def display_path(path) -> str:
 
 def human_inputs(protocol, screening: dict) -> list[dict]:
     """Every file a human edits that the numbers depend on, with its SHA-256: the protocol file,
-    the screening decision files, the removal list and the dedup overrides (a missing optional
-    file is listed as absent: it means "none")."""
+    the screening decision files, the removal list, the dedup overrides and the study links (a
+    missing optional file is listed as absent: it means "none")."""
     cfg = protocol.config
     items = [("protocol", protocol.source_path)]
     items += [("screening decisions", f) for f in screening.get("decisions_files") or []]
     items += [("removed before screening", cfg.get("removed_before_screening")),
-              ("dedup overrides", (cfg.get("dedup") or {}).get("overrides"))]
+              ("dedup overrides", (cfg.get("dedup") or {}).get("overrides")),
+              ("study links", (cfg.get("dedup") or {}).get("study_links"))]
     out = []
     for role, path in items:
         if not path:
@@ -85,6 +87,11 @@ def human_inputs(protocol, screening: dict) -> list[dict]:
         else:
             out.append({"role": role, "path": display_path(p), "bytes": None, "sha256": None})
     return out
+
+
+# the optional human inputs the footer names when they exist
+FOOTER_ROLES = {"removed before screening": "the list of records removed before screening",
+                "dedup overrides": "the dedup overrides", "study links": "the reviewers' study links"}
 
 
 # the libraries whose versions can change the report's bytes
@@ -121,7 +128,10 @@ def render_provenance(protocol, screening: dict, command: str | None) -> dict:
 
 def render_report(protocol_config: dict, counts: dict, provenance: dict, included: list[dict],
                   dedup: dict, screening: dict, rendered: dict | None = None, lists: dict | None = None,
-                  studies: list[dict] | None = None) -> str:
+                  studies: list[dict] | None = None, charts: dict | None = None) -> str:
+    """The report's HTML. ``charts``: the inline SVG charts build_report draws from the records,
+    clusters and decision tables (years, overlap, progress); without them the progress chart is
+    drawn from screening.json's title/abstract progress alone and the other two are left out."""
     from reprisma.report.appendix import automation_rules, interface, search_limits
     from reprisma.report.record_lists import LISTS, box_numbers, list_path
 
@@ -143,12 +153,19 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
         screening=screening,
         pending=pending_breakdown(screening),
         unresolved_conflicts=(screening.get("unresolved_conflicts") or [])[:CONFLICTS_LISTED],
-        progress_svg=Markup(render_progress_svg(screening.get("progress") or [],
-                                                counts["prisma"]["screening"]["records_screened"])),
+        charts={k: Markup(v) for k, v in (charts or {}).items()},
+        progress_svg=Markup((charts or {}).get("progress", "") if charts is not None else render_progress_svg(
+            {"title_abstract": [{"date": p["date"], "decided": p["decided"], "went_on": p["to_full_text"]}
+                                for p in screening.get("progress") or []]},
+            {"title_abstract": counts["prisma"]["screening"]["records_screened"],
+             "full_text": counts["prisma"]["screening"]["reports_sought"]})),
+        reported=reported_vs_reproduced(protocol_config, counts, provenance),
         rendered=rendered,
         record_lists=record_list_rows,
         studies=studies or [],
         interface=interface,
-        limits={s["search_id"]: search_limits(protocol_config, s["search_id"]) for s in counts["searches"]},
+        limits={s["search_id"]: search_limits(protocol_config, s["search_id"], s.get("window"))
+                for s in counts["searches"]},
         automation_rules=automation_rules(protocol_config),
+        footer_roles=FOOTER_ROLES,
     )

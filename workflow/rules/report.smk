@@ -19,6 +19,11 @@ rule report:
         "--screening {input.screening} --clusters {input.clusters} --eligibility {input.eligibility} --outdir {STAGED}"
 
 
+# under a cluster executor, publish runs on the submit host, not as a job of its own
+localrules:
+    publish,
+
+
 # reports/ changes only here: once every stage has succeeded, the staged files are copied over,
 # each atomically. Snakemake removes a failed job's outputs, so no stage writes to reports/
 # itself; update() keeps (and on a failed copy restores) the published files.

@@ -1,6 +1,7 @@
 # reprisma: two commands on a fresh machine.
 #   make run    set up (virtualenv, pinned dependencies) and replay the shipped example snapshot, offline
-#   make test   set up and run the test suite (installs Debian's chromium for the report's browser test)
+#   make test   set up and run the test suite (installs Debian's chromium for the report's browser test,
+#               and Debian's slurm-wlm and munge for the cluster test)
 
 PYTHON ?= python3.11
 VENV   := .venv
@@ -17,7 +18,7 @@ SERVICES ?=
 # pytest-xdist workers for `make test` (one per core on the 2-core CI machine; TEST_WORKERS=0 runs serially)
 TEST_WORKERS ?= 2
 
-.PHONY: run test setup browser cairo verify refresh example-snapshot lint lock clean help
+.PHONY: run test setup browser cairo slurm verify refresh example-snapshot lint lock clean help
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -53,7 +54,7 @@ example-snapshot: $(STAMP)
 	@for p in $(PROTOCOLS); do $(BIN)/python scripts/build_example_snapshot.py --psynamic "$(PSYNAMIC)" --config $$p --force || exit 1; done
 
 #   make test             the whole test suite
-test: $(STAMP) browser cairo
+test: $(STAMP) browser cairo slurm
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadscope
 
 #   make lint             snakemake --lint and snakefmt --check of the workflow
@@ -64,6 +65,10 @@ lint: $(STAMP)
 #   make browser          install Debian's chromium for the report's browser test (as root), if missing
 browser:
 	@bash scripts/install_browser.sh
+
+#   make slurm            install Debian's slurm-wlm and munge for the cluster test (as root), if missing
+slurm:
+	@bash scripts/install_slurm.sh
 
 #   make cairo            install Debian's libcairo2 and DejaVu fonts for prisma.png / prisma.pdf (as root), if missing
 cairo:

@@ -26,6 +26,11 @@ rule report:
         "--outdir {params.outdir} 2>&1 | tee {log} >&2"
 
 
+# under a cluster executor, publish runs on the submit host, not as a job of its own
+localrules:
+    publish,
+
+
 # reports/ changes only here: once every stage has succeeded, the staged files are copied over,
 # each atomically. Snakemake removes a failed job's outputs, so no stage writes to reports/
 # itself; update() keeps (and on a failed copy restores) the published files.

@@ -1,6 +1,7 @@
 # verify: re-hash the snapshot and re-derive every count from it, then compare with the manifest
 # and with the committed reports/counts.json. Run it with `make verify` (it always runs).
 
+
 # under a cluster executor, verify runs on the submit host
 localrules:
     verify,

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from reprisma.emulator import CtgovEmulator, EutilsEmulator, load_corpus
+from reprisma.emulator import CtgovEmulator, EutilsEmulator
+# the live test serves the same corpus as the local live-then-replay test
+from tests.workflow.test_live_then_replay import corpus, services  # noqa: F401 (corpus is a fixture)
 from tests.cluster.slurm_cluster import TIMINGS, free_port
 
 pytestmark = pytest.mark.cluster
@@ -24,8 +26,6 @@ pytestmark = pytest.mark.cluster
 PROJECT = Path(__file__).resolve().parents[2]
 SNAKEFILE = PROJECT / "workflow" / "Snakefile"
 PROFILE = PROJECT / "workflow" / "profiles" / "slurm"
-FIX = PROJECT / "tests" / "fixtures"
-DATA = PROJECT / "tests" / "data"
 # the protocols of the shipped example, in `make run`'s order
 PROTOCOLS = ["config/greenway2020.yaml", "config/config.yaml"]
 # This test cluster has no accounting database (so no `sacct` and no accounts): job states come
@@ -97,17 +97,6 @@ def test_replay_under_slurm_is_byte_identical_to_the_committed_reports(slurm_clu
     assert different == [], f"differ from the committed reports: {different}"
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    return load_corpus(
-        pubmed_xml=sorted((FIX / "pubmed" / "metapub").glob("pmid_*.xml")),
-        psynamic_csv=sorted((DATA / "psynamic").glob("*.csv")),
-        ctgov_json=sorted((FIX / "clinicaltrials" / "biomcp").glob("*.json")),
-    )
-
-
-def services(eutils, ctgov) -> str:
-    return f"services={{eutils: {{base_url: '{eutils.base_url}'}}, ctgov: {{base_url: '{ctgov.base_url}'}}}}"
 
 
 def capture_times(manifest: dict) -> list[str]:

@@ -10,8 +10,8 @@ from reprisma.report.diagram import render_prisma_svg
 from reprisma.report.exports import included_csv, included_ris, prisma_template_csv
 from reprisma.report.images import svg_to_pdf, svg_to_png
 from reprisma.report.charts import (render_overlap_svg, render_progress_svg, render_years_svg, search_overlap,
-                                    stage_progress, years_per_search)
-from reprisma.report.record_lists import RecordListError, check_lists, lists_csv, record_lists, screening_tables
+                                    years_per_search)
+from reprisma.report.record_lists import RecordListError, check_lists, lists_csv, record_lists
 from reprisma.report.render import provenance_of, render_provenance, render_report
 from reprisma.snapshot import atomic_write_bytes, atomic_write_text, dumps_json
 
@@ -35,14 +35,14 @@ def _studies(rows: list[dict]) -> list[dict]:
     return [{"study_id": k, "reports": v} for k, v in out.items()]
 
 
-def charts(counts: dict, records: list[dict], clusters: list[dict], tables: dict) -> dict[str, str]:
+def charts(counts: dict, records: list[dict], clusters: list[dict], screening: dict) -> dict[str, str]:
     """The report's charts as inline SVG: records per publication year per search, the overlap
-    between searches, screening progress at both stages."""
+    between searches, screening progress at both stages (screening.json's ``progress``)."""
     scr = counts["prisma"]["screening"]
     return {"years": render_years_svg(years_per_search(records, counts)),
             "overlap": render_overlap_svg(search_overlap(records, clusters, counts),
                                           [s["search_id"] for s in counts["searches"]]),
-            "progress": render_progress_svg({st: stage_progress(tables, st) for st in ("title_abstract", "full_text")},
+            "progress": render_progress_svg(screening.get("progress") or {},
                                             {"title_abstract": scr["records_screened"],
                                              "full_text": scr["reports_sought"]})}
 
@@ -54,9 +54,7 @@ def build_report(protocol, capture, counts: dict, records: list[dict], dedup: di
     nothing."""
     by_id = {r["record_id"]: r for r in records}
     included = [by_id[i] for i in screening.get("included_record_ids", [])]
-    tables = screening_tables(protocol, counts, clusters, eligibility, screening.get("decisions_files") or [])
-    lists = record_lists(protocol, counts, records, clusters, eligibility, screening.get("decisions_files") or [],
-                         tables=tables)
+    lists = record_lists(protocol, counts, records, clusters, eligibility, screening.get("decisions_files") or [])
     problems = check_lists(counts, lists)
     if problems:
         raise RecordListError("record lists disagree with the diagram: " + "; ".join(problems))
@@ -66,7 +64,7 @@ def build_report(protocol, capture, counts: dict, records: list[dict], dedup: di
     html = render_report(protocol.config, counts, provenance, included,
                          dedup | {"found_twice": sum(1 for r in records if len(r["search_ids"]) > 1)},
                          screening, rendered=rendered, lists=lists, studies=_studies(lists["included"]),
-                         charts=charts(counts, records, clusters, tables))
+                         charts=charts(counts, records, clusters, screening))
     title = f"PRISMA 2020 flow diagram: {protocol.config['protocol']['title']}"
     pdf = svg_to_pdf(svg, title=title, date=counts["capture"]["finished"])
     png = svg_to_png(svg)

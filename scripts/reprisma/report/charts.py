@@ -195,33 +195,6 @@ def render_overlap_svg(combos: list[dict], search_ids: list[str], shown: int = 2
 
 # --- screening progress ----------------------------------------------------------------------
 
-def stage_progress(tables: dict, stage: str) -> list[dict]:
-    """Cumulative decisions of one stage by date, from the screening stage's own tables
-    (:func:`reprisma.report.record_lists.screening_tables`): per day, records with a final
-    decision and, of them, those that went on (title/abstract: include or maybe; full text:
-    include). A record's date is that of its last row at the stage; full-text decisions count only
-    for records that passed title/abstract, as in the diagram."""
-    final = tables["ta"] if stage == "title_abstract" else tables["ft"]
-    decided = {rid: row for rid, row in final.items() if row.decision != "pending"}
-    if not decided:
-        return []
-    rows = tables["decisions"]
-    rows = rows[(rows["stage"] == stage) & rows["record_id"].isin(set(decided))]
-    last = rows.groupby("record_id")["date"].max()
-    on = ("include", "maybe") if stage == "title_abstract" else ("include",)
-    per_day: dict[str, list[int]] = {}
-    for rid, row in decided.items():
-        d = per_day.setdefault(str(last[rid]), [0, 0])
-        d[0] += 1
-        d[1] += int(row.decision in on)
-    out, n, passed = [], 0, 0
-    for day in sorted(per_day):
-        n += per_day[day][0]
-        passed += per_day[day][1]
-        out.append({"date": day, "decided": n, "went_on": passed})
-    return out
-
-
 STAGES = {"title_abstract": ("Title/abstract", "decided", "sent on to full text", "records screened"),
           "full_text": ("Full text", "decided", "included", "reports sought")}
 
@@ -239,7 +212,8 @@ def render_progress_svg(stages: dict[str, list[dict]], targets: dict[str, int]) 
     """One panel per stage (title/abstract, full text) on one shared, real time axis: x is the
     date (days apart are drawn apart in proportion), y the cumulative number decided and the
     number that went on, against the stage's target (records screened; reports sought), dashed.
-    ``stages``: stage -> :func:`stage_progress` rows; ``targets``: stage -> the target number."""
+    ``stages``: stage -> rows of :func:`reprisma.screen.stage.screening_progress`
+    (screening.json's ``progress``); ``targets``: stage -> the target number."""
     days = [date.fromisoformat(p["date"]) for rows in stages.values() for p in rows]
     if not days:
         return ""

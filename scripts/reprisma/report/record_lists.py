@@ -77,9 +77,8 @@ def screening_tables(protocol, counts: dict, clusters: list[dict], eligibility: 
 
 
 def record_lists(protocol, counts: dict, records: list[dict], clusters: list[dict], eligibility: list[dict],
-                 decision_files: list, tables: dict | None = None) -> dict[str, list[dict]]:
-    """Every list of :data:`LISTS` as rows (dicts with the list's columns), in a stable order.
-    ``tables``: :func:`screening_tables` when the caller has them already."""
+                 decision_files: list) -> dict[str, list[dict]]:
+    """Every list of :data:`LISTS` as rows (dicts with the list's columns), in a stable order."""
     import pandas as pd
 
     from reprisma.dedup import link_studies, representative_of
@@ -126,7 +125,7 @@ def record_lists(protocol, counts: dict, records: list[dict], clusters: list[dic
     out["removed_other_reasons"] = [rec(e["record_id"], reason=e.get("detail") or "")
                                     for e in excluded if e["rule"] == REMOVED]
 
-    t = tables if tables is not None else screening_tables(protocol, counts, clusters, eligibility, decision_files)
+    t = screening_tables(protocol, counts, clusters, eligibility, decision_files)
     ids, ta, ft, passed = t["ids"], t["ta"], t["ft"], t["passed"]
     screened = ids["known_ids"]
 

@@ -131,7 +131,7 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
                   studies: list[dict] | None = None, charts: dict | None = None) -> str:
     """The report's HTML. ``charts``: the inline SVG charts build_report draws from the records,
     clusters and decision tables (years, overlap, progress); without them the progress chart is
-    drawn from screening.json's title/abstract progress alone and the other two are left out."""
+    drawn from screening.json's progress alone and the other two are left out."""
     from reprisma.report.appendix import automation_rules, interface, search_limits
     from reprisma.report.record_lists import LISTS, box_numbers, list_path
 
@@ -155,8 +155,7 @@ def render_report(protocol_config: dict, counts: dict, provenance: dict, include
         unresolved_conflicts=(screening.get("unresolved_conflicts") or [])[:CONFLICTS_LISTED],
         charts={k: Markup(v) for k, v in (charts or {}).items()},
         progress_svg=Markup((charts or {}).get("progress", "") if charts is not None else render_progress_svg(
-            {"title_abstract": [{"date": p["date"], "decided": p["decided"], "went_on": p["to_full_text"]}
-                                for p in screening.get("progress") or []]},
+            screening.get("progress") or {},
             {"title_abstract": counts["prisma"]["screening"]["records_screened"],
              "full_text": counts["prisma"]["screening"]["reports_sought"]})),
         reported=reported_vs_reproduced(protocol_config, counts, provenance),

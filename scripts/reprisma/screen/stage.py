@@ -90,7 +90,6 @@ def screen_records(records: list[dict], clusters: list[dict], eligibility: list[
     ta_final = resolved[resolved["stage"] == "title_abstract"]
     labels = {rid: int(d in ("include", "maybe")) for rid, d in zip(ta_final["record_id"], ta_final["decision"])
               if d != "pending"}
-    progress = screening_progress(decisions, ta_final)
     by_id = {r["record_id"]: r for r in records}
     pool = [by_id[i] for i in screened]
     ranking = rank_records(pool, labels, keywords=cfg.get("keywords") or [], seed=0)
@@ -105,6 +104,9 @@ def screen_records(records: list[dict], clusters: list[dict], eligibility: list[
         ranking["screening_status"] = [f"left unscreened: stopping rule {stopping['rule']} met" if rid in undecided
                                        else st for rid, st in zip(ranking["record_id"], ranking["screening_status"])]
     passed = passed_title_abstract(resolved)
+    ft_final = resolved[(resolved["stage"] == "full_text") & resolved["record_id"].isin(passed)]
+    progress = {"title_abstract": screening_progress(decisions, ta_final, "title_abstract"),
+                "full_text": screening_progress(decisions, ft_final, "full_text")}
     included = sorted(rid for rid, stage, d in zip(resolved["record_id"], resolved["stage"], resolved["decision"])
                       if stage == "full_text" and d == "include" and rid in passed)
     changed = dict(refresh.changed) if refresh is not None else {}
@@ -191,19 +193,25 @@ def _rows_for(rows, extra) -> list[dict]:
     return sorted(out, key=lambda d: (d["record_id"], d["stage"], d["reviewer"], d["where"]))
 
 
-def screening_progress(decisions, ta_final) -> list[dict]:
-    """Cumulative title/abstract screening by date: records with a final decision, and how many
-    of them went on to full text. A record's date is that of its last title/abstract row."""
-    final = ta_final[ta_final["decision"] != "pending"]
+def screening_progress(decisions, final, stage: str) -> list[dict]:
+    """Cumulative decisions of one stage by date: per day, records with a final decision and, of
+    them, those that went on (title/abstract: include or maybe; full text: include). ``final``: the
+    stage's resolved rows (full text: only of records that passed title/abstract, as in the
+    diagram). A record's date is that of its last row at the stage."""
+    final = final[final["decision"] != "pending"]
     if final.empty:
         return []
-    ta_rows = decisions[decisions["stage"] == "title_abstract"]
-    last_date = ta_rows.groupby("record_id")["date"].max()
-    days = sorted({str(last_date[r]) for r in final["record_id"]})
-    out, decided, passed = [], 0, 0
-    for day in days:
-        today = final[[str(last_date[r]) == day for r in final["record_id"]]]
-        decided += len(today)
-        passed += int(today["decision"].isin(["include", "maybe"]).sum())
-        out.append({"date": day, "decided": decided, "to_full_text": passed})
+    rows = decisions[decisions["stage"] == stage]
+    last = rows.groupby("record_id")["date"].max()
+    on = ("include", "maybe") if stage == "title_abstract" else ("include",)
+    per_day: dict[str, list[int]] = {}
+    for rid, decision in zip(final["record_id"], final["decision"]):
+        day = per_day.setdefault(str(last[rid]), [0, 0])
+        day[0] += 1
+        day[1] += int(decision in on)
+    out, decided, went_on = [], 0, 0
+    for day in sorted(per_day):
+        decided += per_day[day][0]
+        went_on += per_day[day][1]
+        out.append({"date": day, "decided": decided, "went_on": went_on})
     return out
